@@ -168,6 +168,7 @@ function issuesOf(err: unknown, input: unknown): ScenarioProblem[] {
     seen.add(key);
     let expected = i.message.replace(/^Expected /, "");
     if (/no excess property/i.test(i.message)) expected = "no such key (unknown key)";
+    if (/^Missing key$/i.test(i.message)) expected = "a value (this required key is missing)";
     out.push({ path: path.join("."), value: show(getAt(input, path)), expected });
   }
   return out;
@@ -223,6 +224,14 @@ export function decodeScenario(doc: unknown, context = "scenario"): Scenario {
   const cross = crossCheck(s);
   if (cross.length > 0) throw new ScenarioError(cross, context);
   return s;
+}
+
+/** Resolve a partial scenario document (as in a scenario file) against the defaults and decode it. */
+export function scenarioFrom(partial: object, sets: readonly string[] = []): Scenario {
+  const problems: ScenarioProblem[] = [];
+  const doc = applySets(withTimelineDefaults(deepMerge(DEFAULTS, partial)), sets, problems);
+  if (problems.length > 0) throw new ScenarioError(problems, "--set");
+  return decodeScenario(doc);
 }
 
 /** Load a built-in scenario by name or a JSON file, apply `--set` overrides and an optional seed. */

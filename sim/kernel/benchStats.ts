@@ -7,12 +7,13 @@ const T99: Record<number, number> = { 1: 63.657, 2: 9.925, 3: 5.841, 4: 4.604, 5
 
 function lookup(table: Record<number, number>, df: number, inf: number): number {
   if (df <= 0) return Infinity;
-  const keys = Object.keys(table).map(Number).sort((a, b) => a - b);
-  for (const k of keys) if (df <= k) return table[k];
-  return inf;
+  // The largest tabulated df not above the actual df: its critical value is larger, so the interval is wider.
+  const keys = Object.keys(table).map(Number).sort((a, b) => b - a);
+  for (const k of keys) if (k <= df) return df > 120 ? inf : table[k];
+  return Infinity;
 }
 
-/** Conservative two-sided 95 % t critical value (uses the next tabulated df at or above). */
+/** Conservative two-sided 95 % t critical value (uses the largest tabulated df at or below). */
 export const tStudentCritical95 = (df: number): number => lookup(T95, df, 1.96);
 /** Conservative two-sided 99 % t critical value. */
 export const tStudentCritical99 = (df: number): number => lookup(T99, df, 2.576);

@@ -12,8 +12,9 @@
  * machine only ever slows a run down). The last line is the minimum ratio over the workloads.
  * Wall-clock timing is used here and only here: this file is a benchmark, not part of any run.
  */
-import { Kernel, Prng, exponential, type SimContext } from "./index.ts";
+import { Prng, exponential } from "./index.ts";
 import { tStudentCritical95 } from "./benchStats.ts";
+import { mm1Kernel, pholdKernel, type MM1Result } from "./workloads.ts";
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1); // <1 for a quick smoke run
@@ -68,7 +69,6 @@ class BareHeap {
 
 // ---------------------------------------------------------------------------------------------------------------
 // M/M/1
-interface MM1Result { events: number; meanWait: number; batchMeans: number[] }
 const ARRIVAL = 0, DEPARTURE = 1;
 
 function mm1Bare(customers: number, seed: number): MM1Result {
@@ -99,33 +99,6 @@ function mm1Bare(customers: number, seed: number): MM1Result {
   return { events, meanWait: waitSum / customers, batchMeans };
 }
 
-function mm1Kernel(customers: number, seed: number): MM1Result {
-  const k = new Kernel({ seed });
-  const ra = k.rng("mm1/arrivals"), rs = k.rng("mm1/service");
-  const queue = new Float64Array(customers);
-  let qHead = 0, qTail = 0, busy = false, arrived = 0, served = 0;
-  let waitSum = 0;
-  const batches = 50, perBatch = Math.floor(customers / batches);
-  const batchMeans: number[] = []; let batchSum = 0, batchN = 0;
-  const record = (w: number) => { waitSum += w; batchSum += w; batchN++; if (batchN === perBatch) { batchMeans.push(batchSum / perBatch); batchSum = 0; batchN = 0; } };
-  let departure = 0;
-  const arrival = k.register("mm1.arrival", (ctx: SimContext) => {
-    arrived++;
-    if (arrived < customers) ctx.schedule(Math.round(exponential(ra, 1 / 0.9) * UNIT), arrival);
-    if (!busy) { busy = true; ctx.schedule(Math.round(exponential(rs, 1) * UNIT), departure); record(0); }
-    else queue[qTail++] = ctx.now;
-  });
-  departure = k.register("mm1.departure", (ctx: SimContext) => {
-    served++;
-    if (qHead < qTail) { record((ctx.now - queue[qHead++]) / UNIT); ctx.schedule(Math.round(exponential(rs, 1) * UNIT), departure); }
-    else busy = false;
-    if (served === customers) ctx.stop("all customers served");
-  });
-  k.schedule(Math.round(exponential(ra, 1 / 0.9) * UNIT), arrival);
-  const out = k.run({ endTime: Number.MAX_SAFE_INTEGER });
-  return { events: out.events, meanWait: waitSum / customers, batchMeans };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // PHOLD
 function pholdBare(lps: number, perLp: number, events: number, seed: number): number {
@@ -139,17 +112,6 @@ function pholdBare(lps: number, perLp: number, events: number, seed: number): nu
     h.push(now + Math.round(exponential(rng, 1) * UNIT), rng.int(lps));
   }
   return n;
-}
-
-function pholdKernel(lps: number, perLp: number, events: number, seed: number): number {
-  const k = new Kernel({ seed });
-  const rng = k.rng("phold");
-  let kind = 0;
-  kind = k.register("phold.event", (ctx: SimContext) => {
-    ctx.schedule(Math.round(exponential(rng, 1) * UNIT), kind, rng.int(lps));
-  });
-  for (let lp = 0; lp < lps; lp++) for (let j = 0; j < perLp; j++) k.schedule(Math.round(exponential(rng, 1) * UNIT), kind, lp);
-  return k.run({ endTime: Number.MAX_SAFE_INTEGER, maxEvents: events }).events;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -51,6 +51,12 @@ export interface RunOptions {
   checkMode?: boolean;
   onProgress?: (timeUs: number, events: number) => void;
   plugins?: readonly ModelPlugin[];
+  /**
+   * Called between slices of simulated time (1/200 of the duration each); lets the host process signals (e.g. a
+   * SIGINT) and returns true to stop the run. Slicing by simulated time never changes results: no event runs
+   * between slices.
+   */
+  between?: () => Promise<boolean>;
 }
 
 export interface TimeSeries {
@@ -147,7 +153,17 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   traffic.start();
   sample(0);
   if (interval <= world.durationUs) kernel.schedule(interval, sampleKind);
-  const outcome = await kernel.runAsync({ endTime: world.durationUs, maxEvents: scenario.limits.eventsMax });
+  const slice = Math.max(1, Math.ceil(world.durationUs / 200));
+  let outcome: RunOutcome;
+  for (let end = slice; ; end += slice) {
+    const endTime = Math.min(end, world.durationUs);
+    outcome = await kernel.runAsync({ endTime, maxEvents: scenario.limits.eventsMax });
+    if (outcome.status !== "completed" || endTime >= world.durationUs || kernel.pending === 0) break;
+    if (opts.between !== undefined && (await opts.between())) {
+      outcome = { ...outcome, status: "stopped", reason: "interrupted by the user" };
+      break;
+    }
+  }
   if (ts.tUs[ts.tUs.length - 1] !== outcome.time) sample(outcome.time);
   for (const p of opts.plugins ?? []) await p.finish?.(world);
   metrics.summary("run.events", outcome.events);

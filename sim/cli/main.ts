@@ -1,0 +1,80 @@
+/**
+ * The `popsim` command line (Effect CLI). Each subcommand's work is a plain function in commands.ts; this file
+ * only declares flags, help texts and exit codes. Effect stays at this edge (STYLE.md principle 10).
+ */
+import { Effect, Option } from "effect";
+import { Argument, Command, Flag } from "effect/cli";
+import { NodeRuntime, NodeServices } from "@effect/platform-node";
+import { CliFailure, DEFAULT_DB, EXIT, describeRun, runCommand, scenariosCommand, showCommand, load } from "./commands.ts";
+import { packageVersion } from "./codeVersion.ts";
+
+const dbFlag = Flag.String("db").pipe(Flag.withDefault(DEFAULT_DB), Flag.withDescription(`results database file (DuckDB), default ./${DEFAULT_DB}`));
+const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print exactly one JSON object on stdout; human output goes to stderr"));
+const seedFlag = Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("root seed (overrides the scenario's seed)"));
+const setFlag = Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("override a scenario value: --set path=value (repeatable), e.g. --set population.viewers=500"));
+const checkFlag = Flag.Boolean("check").pipe(Flag.withDefault(false), Flag.withDescription("run every invariant checker after every event (slow)"));
+
+/** Turn a thrown failure into stderr text and an exit code, never a stack trace for expected failures. */
+const guard = <A>(f: () => Promise<A>) =>
+  Effect.tryPromise({ try: f, catch: (e) => e }).pipe(
+    Effect.catch((e: unknown) =>
+      Effect.sync(() => {
+        if (e instanceof CliFailure) {
+          process.stderr.write(e.message + "\n");
+          process.exitCode = e.exitCode;
+        } else {
+          process.stderr.write(`popsim: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+          process.exitCode = EXIT.failed;
+        }
+        return undefined;
+      }),
+    ),
+  );
+
+const run = Command.make(
+  "run",
+  { scenario: Argument.String("scenario").pipe(Argument.withDescription("built-in scenario name (see `popsim scenarios`) or path to a JSON file")), seed: seedFlag, set: setFlag, db: dbFlag, json: jsonFlag, check: checkFlag },
+  (a) =>
+    guard(async () => {
+      const s = await runCommand({ scenario: a.scenario, seed: Option.getOrUndefined(a.seed), sets: a.set, db: a.db, json: a.json, check: a.check });
+      if (a.json) process.stdout.write(JSON.stringify(s) + "\n");
+      else process.stderr.write(describeRun(s) + "\n");
+    }),
+).pipe(Command.withDescription("Run one scenario with one seed and store its results (runs, metrics, timeseries) in the database."));
+
+const scenarios = Command.make(
+  "scenarios",
+  { name: Argument.String("name").pipe(Argument.optional, Argument.withDescription("print this scenario fully resolved (defaults and --set applied) as JSON")), set: setFlag },
+  (a) =>
+    guard(async () => {
+      if (Option.isSome(a.name)) process.stdout.write(JSON.stringify(load(a.name.value, a.set, undefined).scenario, null, 2) + "\n");
+      else process.stdout.write(scenariosCommand() + "\n");
+    }),
+).pipe(Command.withDescription("List the built-in scenarios, one line each; with a name, print it resolved."));
+
+const show = Command.make(
+  "show",
+  { runId: Argument.String("run-id").pipe(Argument.withDescription("a run id or a unique prefix of one")), db: dbFlag, json: jsonFlag },
+  (a) => guard(async () => { process.stdout.write((await showCommand(a.runId, a.db, a.json)) + "\n"); }),
+).pipe(Command.withDescription("Show one stored run: identity, status, trace hash and every metric."));
+
+const start = Command.make("start", { db: dbFlag }, (a) =>
+  guard(async () => {
+    const s = await runCommand({ scenario: "default", sets: [], db: a.db, json: false, check: false });
+    process.stderr.write(describeRun(s) + "\n");
+    process.stderr.write(`\npopsim: the default scenario's results are in ${s.db} (run ${s.runId}).\n`);
+  }),
+).pipe(Command.withDescription("Run the default scenario end to end and print where its results are (what `npm start` does)."));
+
+const popsim = Command.make("popsim").pipe(
+  Command.withDescription("popsim — a deterministic discrete-event simulator and economic testbed for the POP Network."),
+  Command.withSubcommands([run, scenarios, show, start]),
+);
+
+const program = Command.run(popsim, { version: packageVersion() });
+
+program.pipe(
+  Effect.provide(NodeServices.layer),
+  Effect.catch(() => Effect.sync(() => { if (!process.exitCode) process.exitCode = EXIT.badInput; })),
+  NodeRuntime.runMain({ disableErrorReporting: true }),
+);
