@@ -229,7 +229,7 @@ export function decodeScenario(doc: unknown, context = "scenario"): Scenario {
 /** Resolve a partial scenario document (as in a scenario file) against the defaults and decode it. */
 export function scenarioFrom(partial: object, sets: readonly string[] = []): Scenario {
   const problems: ScenarioProblem[] = [];
-  const doc = applySets(withTimelineDefaults(deepMerge(DEFAULTS, partial)), sets, problems);
+  const doc = withTimelineDefaults(applySets(withTimelineDefaults(deepMerge(DEFAULTS, partial)), sets, problems));
   if (problems.length > 0) throw new ScenarioError(problems, "--set");
   return decodeScenario(doc);
 }
@@ -251,7 +251,7 @@ export function loadScenario(nameOrPath: string, sets: readonly string[] = [], s
   const withName = "name" in raw ? raw : { ...raw, name: basename(file, ".json").toLowerCase().replace(/[^a-z0-9._-]/g, "-") };
   const merged = withTimelineDefaults(deepMerge(DEFAULTS, withName));
   const problems: ScenarioProblem[] = [];
-  const overridden = applySets(merged, sets, problems);
+  const overridden = withTimelineDefaults(applySets(merged, sets, problems));
   if (seed !== undefined) (overridden as Record<string, unknown>).seed = seed;
   if (problems.length > 0) throw new ScenarioError(problems, "--set");
   return { scenario: decodeScenario(overridden, file), source: file };

@@ -97,7 +97,6 @@ export async function runCommand(o: RunCommandOptions): Promise<RunSummary> {
   const onSigint = () => { interrupted = true; };
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
-  const progress = new Progress(Number.MAX_SAFE_INTEGER, false);
   try {
     await store.beginRun({ runId, scenario: scenario.name, params: JSON.parse(canonicalJson(scenario)), seed: scenario.seed, codeVersion: cv.version, codeDirty: cv.dirty });
     if (!o.json) process.stderr.write(`popsim: run ${runId} — scenario ${scenario.name}, seed ${scenario.seed}, ${scenario.duration} simulated, code ${cv.version}${cv.dirty ? " (dirty)" : ""}\n`);
@@ -147,7 +146,6 @@ export async function runCommand(o: RunCommandOptions): Promise<RunSummary> {
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
-    progress.done();
   }
 }
 
@@ -180,15 +178,19 @@ export async function showCommand(runId: string, db: string, json: boolean): Pro
   const store = await openStore(resolve(db), { readOnly: true });
   try {
     const run = await store.getRun(runId);
-    const metrics = await store.getMetrics(run.run_id);
-    if (json) return JSON.stringify({ ...run, metrics: Object.fromEntries(metrics.map((m) => [m.name, m.value])) });
+    const metrics = await store.getMetrics(run.runId);
+    if (json) {
+      const { paramsJson: _omit, ...rest } = run;
+      return JSON.stringify({ ...rest, metrics: Object.fromEntries(metrics.map((m) => [m.name, m.value])) });
+    }
     const lines = [
-      `run        ${run.run_id}`,
+      `run        ${run.runId}`,
       `scenario   ${run.scenario}   seed ${run.seed}`,
-      `status     ${run.status}${run.reason ? ` (${run.reason})` : ""}`,
-      `code       ${run.code_version}${run.code_dirty ? " (dirty)" : ""}`,
-      `trace hash ${run.trace_hash ?? "-"}`,
-      `events     ${Number(run.events ?? 0).toLocaleString("en-US")}   simulated ${formatDuration(Number(run.sim_time_us ?? 0))}   wall ${Number(run.wall_time_s ?? 0).toFixed(2)} s`,
+      `status     ${run.status}${run.reason ? ` (${run.reason})` : ""}${run.error ? `\nerror      ${run.error}` : ""}`,
+      `code       ${run.codeVersion}${run.codeDirty ? " (dirty)" : ""}`,
+      `trace hash ${run.traceHash ?? "-"}`,
+      `events     ${(run.events ?? 0).toLocaleString("en-US")}   simulated ${formatDuration(run.simTimeUs ?? 0)}   wall ${(run.wallTimeS ?? 0).toFixed(2)} s`,
+      `started    ${run.startedAt}${run.finishedAt ? `   finished ${run.finishedAt}` : ""}`,
       "",
       "metrics:",
       ...metrics.map((m) => `  ${m.name.padEnd(40)} ${Number.isInteger(m.value) ? m.value.toLocaleString("en-US") : m.value.toPrecision(6)}`),

@@ -4,7 +4,7 @@
  */
 import { Effect, Option } from "effect";
 import { Argument, Command, Flag } from "effect/cli";
-import { NodeRuntime, NodeServices } from "@effect/platform-node";
+import { NodeServices } from "@effect/platform-node";
 import { CliFailure, DEFAULT_DB, EXIT, describeRun, runCommand, scenariosCommand, showCommand, load } from "./commands.ts";
 import { packageVersion } from "./codeVersion.ts";
 
@@ -73,8 +73,12 @@ const popsim = Command.make("popsim").pipe(
 
 const program = Command.run(popsim, { version: packageVersion() });
 
-program.pipe(
-  Effect.provide(NodeServices.layer),
-  Effect.catch(() => Effect.sync(() => { if (!process.exitCode) process.exitCode = EXIT.badInput; })),
-  NodeRuntime.runMain({ disableErrorReporting: true }),
+// Not NodeRuntime.runMain: it turns SIGINT into a fiber interruption and exits before a run can record itself
+// as interrupted. `popsim run` installs its own SIGINT handler for the length of the run instead.
+await Effect.runPromise(
+  program.pipe(
+    Effect.provide(NodeServices.layer),
+    // Parse errors were already shown by the CLI (help + error); they are bad input.
+    Effect.catch(() => Effect.sync(() => { if (!process.exitCode) process.exitCode = EXIT.badInput; })),
+  ),
 );

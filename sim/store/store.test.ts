@@ -290,6 +290,26 @@ describe("atomicity", () => {
     await expectStoreError(store.beginRun(meta("s")), "duplicate");
   });
 
+  it("concurrent callers are serialised: interleaved finishRun/markRun calls never share a transaction", async () => {
+    const store = await open(tempDb());
+    const ids = ["c0", "c1", "c2", "c3"];
+    await Promise.all(ids.map((id) => store.beginRun(meta(id))));
+    const bad = { tUs: [1], name: [], value: [1] };
+    await Promise.all([
+      store.finishRun("c0", result(), [{ name: "m", value: 0 }], series(5000)),
+      store.finishRun("c1", result(), [{ name: "m", value: 1 }], bad).catch((e: unknown) => e),
+      store.markRun("c2", "interrupted", "SIGINT"),
+      store.finishRun("c3", result(), [{ name: "m", value: 3 }], series(2500)),
+      store.finishRun("c2", result(), [{ name: "m", value: 2 }], series(10)).catch((e: unknown) => e),
+    ]);
+    expect((await store.listRuns()).map((r) => [r.runId, r.status]).sort()).toEqual(
+      [["c0", "completed"], ["c1", "failed"], ["c2", "interrupted"], ["c3", "completed"]]);
+    expect((await store.getTimeseries("c0")).tUs.length).toBe(5000);
+    expect((await store.getTimeseries("c1")).tUs.length).toBe(0);
+    expect((await store.getTimeseries("c2")).tUs.length).toBe(0);
+    expect((await store.getTimeseries("c3")).tUs.length).toBe(2500);
+  });
+
   it("another process: locked while it lives; killed inside finishRun it leaves no rows and the run 'abandoned'", async () => {
     const db = tempDb();
     const { child, line } = await startChild("die-in-finish", db, "in-transaction");

@@ -20,8 +20,8 @@
  *   transaction leaves nothing: DuckDB drops uncommitted WAL content, and the row stays `running`.
  * - Stale `running` rows: DuckDB lets one process at a time open a file for writing, so when a writer opens the
  *   store every `running` row belongs to a writer that died; open marks them `abandoned` with a note.
- *   DuckDB's file lock is per *process*: two Store objects (or two worker threads) of one process could both
- *   open the file for writing, which corrupts it. `openStore` refuses a second writer, or a reader beside a
+ *   DuckDB's file lock is per *process*: two Store objects (or two worker threads) of one process can both open
+ *   the file for writing (checked: the second DuckDBInstance opens without error), which DuckDB does not support. `openStore` refuses a second writer, or a reader beside a
  *   writer, for the same path in this module instance; worker threads each load their own module, so open the
  *   store from one thread only (sweep workers hand their results to that thread).
  * - Schema: created if missing in one transaction, versioned in `meta(key, value)` (`schema_version`). A newer
@@ -656,12 +656,13 @@ class DuckStore implements Store {
         appender.appendDataChunk(chunk);
         await this.hooks.afterChunk?.({ runId, table, chunkIndex, rowsAppended: end });
       }
-      closed = true; // close() flushes; if it throws, the rows are in no state worth clearing
-      appender.closeSync();
+      appender.closeSync(); // flushes into the open transaction
+      closed = true;
     } finally {
       if (!closed) {
-        // Without clear(), close() would flush the buffered rows in autocommit mode after our ROLLBACK.
-        try { appender.clear(); } catch { /* best effort */ }
+        // Drop what the Appender still buffers: otherwise a later close (ours below, or the binding's finalizer)
+        // would flush those rows in autocommit mode, after finishRun's ROLLBACK.
+        try { appender.clear(); } catch { /* best effort: the error being thrown matters more */ }
         try { appender.closeSync(); } catch { /* best effort */ }
       }
     }
