@@ -62,6 +62,8 @@ export interface RunCommandOptions {
   db: string;
   json: boolean;
   check: boolean;
+  /** Store one row per processed event in the `events` table (small runs only; capped). */
+  events?: boolean;
 }
 
 export interface RunSummary {
@@ -106,6 +108,7 @@ export async function runCommand(o: RunCommandOptions): Promise<RunSummary> {
       result = await runScenario({
         scenario,
         checkMode: o.check || undefined,
+        recordEvents: o.events ?? false,
         onProgress: bar.update,
         between: async () => {
           await new Promise<void>((r) => setImmediate(r));
@@ -129,7 +132,7 @@ export async function runCommand(o: RunCommandOptions): Promise<RunSummary> {
       simTimeUs: result.outcome.time,
       events: result.outcome.events,
       wallTimeS,
-    }, result.metrics, result.timeseries);
+    }, result.metrics, result.timeseries, result.events);
     await store.close();
     const metrics: Record<string, number> = {};
     for (const m of result.metrics) metrics[m.name] = m.value;

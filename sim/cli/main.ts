@@ -12,6 +12,7 @@ const dbFlag = Flag.String("db").pipe(Flag.withDefault(DEFAULT_DB), Flag.withDes
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print exactly one JSON object on stdout; human output goes to stderr"));
 const seedFlag = Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("root seed (overrides the scenario's seed)"));
 const setFlag = Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("override a scenario value: --set path=value (repeatable), e.g. --set population.viewers=500"));
+const eventsFlag = Flag.Boolean("events").pipe(Flag.withDefault(false), Flag.withDescription("also store one row per processed event in the `events` table (capped at 2 M rows; for small runs)"));
 const checkFlag = Flag.Boolean("check").pipe(Flag.withDefault(false), Flag.withDescription("run every invariant checker after every event (slow)"));
 
 /** Turn a thrown failure into stderr text and an exit code, never a stack trace for expected failures. */
@@ -33,10 +34,10 @@ const guard = <A>(f: () => Promise<A>) =>
 
 const run = Command.make(
   "run",
-  { scenario: Argument.String("scenario").pipe(Argument.withDescription("built-in scenario name (see `popsim scenarios`) or path to a JSON file")), seed: seedFlag, set: setFlag, db: dbFlag, json: jsonFlag, check: checkFlag },
+  { scenario: Argument.String("scenario").pipe(Argument.withDescription("built-in scenario name (see `popsim scenarios`) or path to a JSON file")), seed: seedFlag, set: setFlag, db: dbFlag, json: jsonFlag, check: checkFlag, events: eventsFlag },
   (a) =>
     guard(async () => {
-      const s = await runCommand({ scenario: a.scenario, seed: Option.getOrUndefined(a.seed), sets: a.set, db: a.db, json: a.json, check: a.check });
+      const s = await runCommand({ scenario: a.scenario, seed: Option.getOrUndefined(a.seed), sets: a.set, db: a.db, json: a.json, check: a.check, events: a.events });
       if (a.json) process.stdout.write(JSON.stringify(s) + "\n");
       else process.stderr.write(describeRun(s) + "\n");
     }),

@@ -79,6 +79,11 @@ export interface KernelOptions {
   onProgress?: (time: number, events: number) => void;
   progressEvery?: number;
   initialCapacity?: number;
+  /**
+   * Called for every processed event with (time, event number, kind id, target) — for optional event rows. A
+   * single branch per event when absent.
+   */
+  tracer?: (time: number, event: number, kind: number, target: number) => void;
 }
 
 interface KindInfo {
@@ -104,6 +109,7 @@ export class Kernel implements SimContext {
   private readonly checkEvery: number;
   private readonly onProgress?: (time: number, events: number) => void;
   private readonly progressEvery: number;
+  private readonly tracer?: (time: number, event: number, kind: number, target: number) => void;
   private stopReason: string | undefined;
   /** Slot of the event being handled (for error reports). */
   private currentKind = -1;
@@ -116,6 +122,7 @@ export class Kernel implements SimContext {
     this.checkEvery = Math.max(1, opts.checkEvery ?? 65536);
     this.onProgress = opts.onProgress;
     this.progressEvery = Math.max(1, opts.progressEvery ?? 131072);
+    this.tracer = opts.tracer;
   }
 
   /** Register an event kind by a stable name. Registration order defines kind ids; names must be unique. */
@@ -213,6 +220,7 @@ export class Kernel implements SimContext {
     const maxEvents = limits.maxEvents ?? Number.MAX_SAFE_INTEGER;
     const handlers = this.handlers;
     const trace = this.trace;
+    const tracer = this.tracer;
     const hasCheckers = this.checkers.length > 0;
     const checkAlways = this.checkMode && hasCheckers;
     // Countdowns instead of a modulo per event.
@@ -243,6 +251,7 @@ export class Kernel implements SimContext {
       this.currentKind = kind;
       this.events = ++events;
       trace.event(t, kind, target);
+      if (tracer !== undefined) tracer(t, events, kind, target);
       const r = handlers[kind](this, target, data, num);
       if (r !== undefined) return r;
       if (checkAlways || --checkIn === 0) {

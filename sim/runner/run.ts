@@ -23,6 +23,7 @@ import { Network } from "../net/network.ts";
 import { oneWayMatrixUs, type RegionName } from "../net/regions.ts";
 import { Faults } from "../faults/faults.ts";
 import { ProbeTraffic } from "./traffic.ts";
+import { MODEL_PLUGINS } from "./plugins.ts";
 import type { Scenario } from "../../scenarios/schema.ts";
 
 export interface World {
@@ -50,6 +51,7 @@ export interface RunOptions {
   /** Run every checker after every event (overrides the scenario's check mode). */
   checkMode?: boolean;
   onProgress?: (timeUs: number, events: number) => void;
+  /** The models to run (default: MODEL_PLUGINS, the registry in plugins.ts). */
   plugins?: readonly ModelPlugin[];
   /**
    * Called between slices of simulated time (1/200 of the duration each); lets the host process signals (e.g. a
@@ -57,7 +59,23 @@ export interface RunOptions {
    * between slices.
    */
   between?: () => Promise<boolean>;
+  /** Record one row per processed event (capped at EVENT_ROWS_MAX). */
+  recordEvents?: boolean;
 }
+
+/** Optional event rows (`--events`): one per processed event, up to `EVENT_ROWS_MAX`. */
+export interface EventRows {
+  tUs: number[];
+  seq: number[];
+  kind: string[];
+  target: number[];
+  detail: string[];
+  /** True when the cap was reached and later events were not recorded. */
+  truncated: boolean;
+}
+
+/** A limit on everything: event rows are for inspecting small runs, not for millions of events. */
+export const EVENT_ROWS_MAX = 2_000_000;
 
 export interface TimeSeries {
   tUs: number[];
@@ -70,6 +88,7 @@ export interface RunResult {
   metrics: { name: string; value: number }[];
   timeseries: TimeSeries;
   durationUs: number;
+  events?: EventRows;
 }
 
 const mbps = (x: number) => x * 1e6;
@@ -85,12 +104,13 @@ export function apportion(n: number, weights: readonly number[]): number[] {
   return counts;
 }
 
-export function buildWorld(scenario: Scenario, opts: { checkMode?: boolean; onProgress?: (t: number, e: number) => void } = {}): World {
+export function buildWorld(scenario: Scenario, opts: { checkMode?: boolean; onProgress?: (t: number, e: number) => void; tracer?: (t: number, e: number, kind: number, target: number) => void } = {}): World {
   const kernel = new Kernel({
     seed: scenario.seed,
     checkMode: opts.checkMode ?? scenario.check.mode === "every-event",
     checkEvery: scenario.check.every,
     onProgress: opts.onProgress,
+    tracer: opts.tracer,
   });
   const metrics = new Metrics();
   const regionNames = scenario.regions.map((r) => r.name as RegionName);
@@ -138,10 +158,20 @@ export function buildWorld(scenario: Scenario, opts: { checkMode?: boolean; onPr
 
 /** Build the world, run it to the end, and collect results. */
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
-  const world = buildWorld(opts.scenario, opts);
+  let rows: EventRows | undefined;
+  const kindIds: number[] = [];
+  const tracer = opts.recordEvents
+    ? (t: number, e: number, kind: number, target: number) => {
+        if (rows!.tUs.length >= EVENT_ROWS_MAX) { rows!.truncated = true; return; }
+        rows!.tUs.push(t); rows!.seq.push(e); kindIds.push(kind); rows!.target.push(target);
+      }
+    : undefined;
+  if (tracer) rows = { tUs: [], seq: [], kind: [], target: [], detail: [], truncated: false };
+  const world = buildWorld(opts.scenario, { ...opts, tracer });
   const { kernel, metrics, scenario } = world;
   const traffic = new ProbeTraffic(kernel, world.nodes, world.net, world.faults, scenario.traffic, metrics);
-  for (const p of opts.plugins ?? []) await p.setup(world);
+  const plugins = opts.plugins ?? MODEL_PLUGINS;
+  for (const p of plugins) await p.setup(world);
   const ts: TimeSeries = { tUs: [], name: [], value: [] };
   const sample = (t: number) => metrics.sample((name, value) => { ts.tUs.push(t); ts.name.push(name); ts.value.push(value); });
   const interval = parseDuration(scenario.metrics.interval)!;
@@ -165,9 +195,14 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     }
   }
   if (ts.tUs[ts.tUs.length - 1] !== outcome.time) sample(outcome.time);
-  for (const p of opts.plugins ?? []) await p.finish?.(world);
+  for (const p of plugins) await p.finish?.(world);
   metrics.summary("run.events", outcome.events);
   metrics.summary("run.sim_time_s", outcome.time / SECOND);
   metrics.summary("run.events_pending", outcome.pending);
-  return { outcome, metrics: metrics.final(), timeseries: ts, durationUs: world.durationUs };
+  if (rows) {
+    rows.kind = kindIds.map((k) => kernel.kindName(k));
+    rows.detail = rows.kind.map(() => "");
+    metrics.summary("run.event_rows", rows.tUs.length);
+  }
+  return { outcome, metrics: metrics.final(), timeseries: ts, durationUs: world.durationUs, events: rows };
 }

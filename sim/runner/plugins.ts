@@ -1,0 +1,8 @@
+/**
+ * The protocol models that take part in every run, in setup order (DESIGN.md §5). Order matters: it fixes event
+ * kind ids, message type ids and metric order, so appending a model never changes what earlier models did.
+ * Each plugin reads its own scenario section (`scenario.models.<name>`) and does nothing when it is disabled.
+ */
+import type { ModelPlugin } from "./run.ts";
+
+export const MODEL_PLUGINS: readonly ModelPlugin[] = [];
