@@ -53,6 +53,7 @@ export const DEFAULTS: Scenario = {
     timeout: "10s",
     sameRegionPreference: 0.8,
   },
+  guardrails: [],
   models: { storage: {}, chain: {}, channels: {}, distribution: {}, moderation: {}, economy: {} },
 };
 

@@ -126,6 +126,17 @@ export const Traffic = Schema.Struct({
   sameRegionPreference: Probability,
 });
 
+/** A safety guardrail checked by `popsim compare` (and reports) against a metric's mean over seeds. */
+export const Guardrail = Schema.Struct({
+  /** Metric name, e.g. "storage.p_any_segment_lost" or "chain.finality_latency_s.p99". */
+  metric: Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9_]*\.[a-z0-9_.]+$/)),
+  op: Schema.Literals(["<=", "<", ">=", ">"]),
+  value: Schema.Finite,
+  /** Why this bound exists, in words for reviewers. */
+  description: Schema.String,
+});
+export type Guardrail = typeof Guardrail.Type;
+
 export const Scenario = Schema.Struct({
   name: Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]*$/)),
   description: Schema.String,
@@ -150,6 +161,8 @@ export const Scenario = Schema.Struct({
   churn: Churn,
   faults: Schema.Struct({ timeline: Schema.Array(FaultEvent) }),
   traffic: Traffic,
+  /** Safety guardrails a proposal must keep (checked by `popsim compare`). */
+  guardrails: Schema.Array(Guardrail),
   /** One section per protocol model; each model adds its fields with defaults when it lands. */
   models: Schema.Struct({
     storage: Schema.Struct({}),
