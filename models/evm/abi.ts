@@ -12,7 +12,7 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { AbiItem, AbiParam } from "./compile.ts";
-import { type Hex, bytesToHex, concatBytes, hexToBytes, uint256ToBytes, utf8ToBytes } from "./hex.ts";
+import { type AddressHex, type Hex, bytesToHex, concatBytes, hexToBytes, uint256ToBytes, utf8ToBytes } from "./hex.ts";
 
 export type AbiValue = bigint | number | boolean | string | Uint8Array | readonly AbiValue[];
 
@@ -372,7 +372,7 @@ export class AbiIndex {
 // ------------------------------------------------------------------------------------------ events and errors
 
 export type DecodedLog = {
-  address: Hex;
+  address: AddressHex;
   /** Event name, or undefined when no known ABI has this topic. */
   name: string | undefined;
   /** Arguments by parameter name (indexed dynamic values are their keccak hash as hex). */
@@ -388,7 +388,7 @@ export function decodeLog(
   data: Uint8Array,
 ): DecodedLog {
   const topicHex = topics.map(bytesToHex);
-  const base = { address: bytesToHex(address), topics: topicHex, data: bytesToHex(data) };
+  const base = { address: bytesToHex(address) as AddressHex, topics: topicHex, data: bytesToHex(data) };
   const event = topicHex.length > 0 ? events.get(topicHex[0]) : undefined;
   if (event === undefined) return { ...base, name: undefined, args: {} };
   const args: Record<string, AbiValue> = {};

@@ -22,16 +22,20 @@ for (let i = 0; i < 6; i++) {
 }
 
 export function bytesToHex(bytes: Uint8Array): Hex {
-  let out = "0x";
-  for (let i = 0; i < bytes.length; i++) out += HEX_BYTE[bytes[i]];
-  return out as Hex;
+  return `0x${bytesToHexBare(bytes)}` as Hex;
 }
 
-/** Lowercase hex without the 0x prefix. */
+/**
+ * Lowercase hex without the 0x prefix. Node's Buffer encoder returns one flat string; concatenating per byte
+ * would build a rope of small strings, which costs ~1 KB per 32-byte key when kept as a Map key.
+ */
 export function bytesToHexBare(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX_BYTE[bytes[i]];
-  return out;
+  if (bytes.length < 8) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i++) out += HEX_BYTE[bytes[i]];
+    return out;
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
 export function hexToBytes(hex: string): Uint8Array {
