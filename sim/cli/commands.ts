@@ -8,10 +8,11 @@
  * - Every failure prints the line that reproduces it.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadScenario, listScenarios, ScenarioError, type LoadedScenario } from "../../scenarios/load.ts";
 import { runScenario, type RunResult } from "../runner/run.ts";
-import { openStore, type Store } from "../store/store.ts";
+import { openStore, StoreError, type ExportedFile, type Store } from "../store/store.ts";
 import { canonicalJson } from "../store/canonicalJson.ts";
 import { codeVersion } from "./codeVersion.ts";
 import { Progress } from "./progress.ts";
@@ -202,4 +203,92 @@ export async function showCommand(runId: string, db: string, json: boolean): Pro
   } finally {
     await store.close();
   }
+}
+
+// ─── report / export ────────────────────────────────────────────────────────────────────────────────────────
+
+/** Opens an existing results database read-only; a missing file is bad input (exit 2), never created. */
+async function openExisting(db: string, command: string): Promise<Store> {
+  const dbPath = resolve(db);
+  if (!existsSync(dbPath)) {
+    throw new CliFailure(`popsim ${command}: --db: got ${dbPath}; expected an existing results database (run a scenario first, e.g. npx popsim run smoke)`, EXIT.badInput);
+  }
+  try {
+    return await openStore(dbPath, { readOnly: true });
+  } catch (e) {
+    if (e instanceof StoreError && (e.kind === "not-a-database" || e.kind === "not-a-store" || e.kind === "schema-version")) {
+      throw new CliFailure(`popsim ${command}: --db: ${e.message}`, EXIT.badInput);
+    }
+    if (e instanceof StoreError) throw new CliFailure(`popsim ${command}: ${e.message}`, EXIT.failed);
+    throw e;
+  }
+}
+
+export interface ReportCommandOptions {
+  /** Run id, run-id prefix or sweep id. */
+  selector: string;
+  db: string;
+  /** Output folder; default ./reports-out/<id>/. */
+  out?: string;
+}
+
+export interface ReportSummary {
+  html: string;
+  charts: { id: string; title: string; svg: string; png?: string; spec: string }[];
+  runs: number;
+  excluded: number;
+  dir: string;
+}
+
+/** `popsim report`: read the runs, write the HTML report and its charts. */
+export async function reportCommand(o: ReportCommandOptions): Promise<ReportSummary> {
+  const store = await openExisting(o.db, "report");
+  try {
+    // Loaded on demand: vega and vega-lite take a few hundred ms to load, which `run` should not pay.
+    const { buildReport } = await import("../../reports/html.ts");
+    const { ReportInputError } = await import("../../reports/queries.ts");
+    try {
+      const r = await buildReport(store, o.selector, { outDir: o.out === undefined ? undefined : resolve(o.out) });
+      return { html: r.html, charts: r.charts, runs: r.runs, excluded: r.excluded, dir: r.dir };
+    } catch (e) {
+      if (e instanceof ReportInputError) throw new CliFailure(`popsim report: ${e.message}`, EXIT.badInput);
+      throw e;
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+export function describeReport(r: ReportSummary): string {
+  return `popsim: report of ${r.runs} run${r.runs === 1 ? "" : "s"}${r.excluded ? ` (${r.excluded} not completed, left out of statistics)` : ""} with ${r.charts.length} charts:\n  ${r.html}\n  charts (SVG, PNG): ${resolve(r.dir, "charts")}`;
+}
+
+export const EXPORT_FORMATS = ["parquet", "csv"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export const DEFAULT_EXPORT_DIR = "popsim-export";
+
+export interface ExportSummary {
+  format: ExportFormat;
+  dir: string;
+  files: ExportedFile[];
+}
+
+/** `popsim export`: every results table to <out>/<table>.<format>. */
+export async function exportCommand(o: { format: string; db: string; out?: string }): Promise<ExportSummary> {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) {
+    throw new CliFailure(`popsim export: --format: got ${JSON.stringify(o.format)}; expected ${EXPORT_FORMATS.join(" or ")}`, EXIT.badInput);
+  }
+  const format = o.format as ExportFormat;
+  const dir = resolve(o.out ?? DEFAULT_EXPORT_DIR);
+  const store = await openExisting(o.db, "export");
+  try {
+    const files = await store.exportTables(dir, format);
+    return { format, dir, files };
+  } finally {
+    await store.close();
+  }
+}
+
+export function describeExport(r: ExportSummary): string {
+  return [`popsim: exported ${r.files.length} tables as ${r.format} to ${r.dir}`, ...r.files.map((f) => `  ${f.table.padEnd(10)} ${String(f.rows).padStart(10)} rows  ${f.path}`)].join("\n");
 }

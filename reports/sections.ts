@@ -1,0 +1,207 @@
+/**
+ * reports/sections.ts — the registry of report sections, one per model metric prefix.
+ *
+ * Purpose: html.ts lays out whatever this registry returns, so a new model (storage, chain, economy, …) gets its
+ * part of the report by adding one entry here — never by editing html.ts. Metric prefixes with no entry still
+ * appear: `sectionsFor` gives them a generic section (their raw time series), and the metrics table lists every
+ * metric whatever its prefix.
+ *
+ * Contract (types in sectionKit.ts): `{ prefix: "storage.", title: "Storage", build: (data) => ({ title, html,
+ * charts }) | undefined }`. `html` starts with `howToRead(...)`; chart ids are prefixed with the model's name;
+ * build returns undefined when the report has nothing for the model. Helpers: `seriesChart` (time series, one
+ * run or mean ± 95 % band over seeds; `mode: "rate"` for counters), `metricsChart` (final values with CIs across
+ * seeds), `seriesWithPrefix`/`metricsWithPrefix`.
+ *
+ * Method: entries run in registry order, then generic sections for the remaining prefixes in the order their
+ * series first appear. The spine's sections below read nodes, network, probe traffic, churn and faults.
+ */
+import type { ReportData } from "./queries.ts";
+import { parseMetricName } from "./format.ts";
+import {
+  charts, howToRead, metricsChart, metricsWithPrefix, MULTI_RUN_NOTE, seriesChart, seriesWithPrefix,
+  type ReportSection, type SectionEntry,
+} from "./sectionKit.ts";
+
+const multiNote = (data: ReportData) => (data.multi ? " " + MULTI_RUN_NOTE : "");
+/** A section only if it has something to show (a run that failed early may have no series). */
+const section = (s: ReportSection): ReportSection | undefined => (s.charts.length > 0 ? s : undefined);
+const specs = (names: readonly string[]) => names.map((name) => ({ name, label: parseMetricName(name).quantity }));
+
+const nodes: SectionEntry = {
+  prefix: "nodes.",
+  title: "Nodes",
+  build(data) {
+    const up = seriesWithPrefix(data, "nodes.up_");
+    const roleLabel = (n: string) => n.slice("nodes.up_".length);
+    return section({
+      title: "Nodes online",
+      html: howToRead(
+        "Each line is the number of nodes of one role that were up at each sample. Dips are churn (sessions ending, " +
+        "departures), region outages (every node of the region down at once) and crashes from the fault timeline; " +
+        "rises are recoveries, returns and arrivals. Viewers outnumber the other roles by orders of magnitude, so " +
+        "they have their own chart; compare a line with its own start rather than with the others." + multiNote(data)),
+      charts: charts(
+        seriesChart(data, { id: "nodes-up-viewers", title: "Viewers up", yTitle: "nodes up", series: up.filter((n) => n === "nodes.up_viewers").map((name) => ({ name, label: roleLabel(name) })), legendTitle: "role" }),
+        seriesChart(data, { id: "nodes-up-infra", title: "Masternodes, delegates and creators up", yTitle: "nodes up", series: up.filter((n) => n !== "nodes.up_viewers").map((name) => ({ name, label: roleLabel(name) })), legendTitle: "role" }),
+        metricsChart(data, { id: "nodes-up-final", title: "Nodes up at the end, across runs", xTitle: "nodes up", metrics: metricsWithPrefix(data, "nodes.up_").map((name) => ({ name, label: roleLabel(name) })) }),
+      ),
+    });
+  },
+};
+
+const net: SectionEntry = {
+  prefix: "net.",
+  title: "Network",
+  build(data) {
+    const msg = (q: string) => `net.messages_${q}`;
+    const have = new Set(seriesWithPrefix(data, "net."));
+    const pick = (names: string[]) => specs(names.filter((n) => have.has(n)));
+    const drops = ["lost", "receiver_down", "sender_down", "partitioned", "queue_full"].map(msg);
+    return section({
+      title: "Network",
+      html: howToRead(
+        "Rates are per second of simulated time, averaged over each sampling interval (a step covers the interval " +
+        "that ends where it ends). ‘sent’ counts every message handed to the network; each one is later delivered " +
+        "or dropped: ‘lost’ by random loss, ‘receiver_down’/‘sender_down’ because an end was offline, ‘partitioned’ " +
+        "across a partition, ‘queue_full’ at a full uplink queue. Drops concentrated at one time usually line up " +
+        "with a fault on the timeline. Throughput counts payload and header bytes." + multiNote(data)),
+      charts: charts(
+        seriesChart(data, { id: "net-messages", title: "Messages per second", yTitle: "messages/s", mode: "rate", series: pick([msg("sent"), msg("delivered")]) }),
+        seriesChart(data, { id: "net-drops", title: "Dropped messages per second, by cause", yTitle: "messages/s", mode: "rate", series: pick(drops), dropAllZero: true }),
+        seriesChart(data, { id: "net-throughput", title: "Network throughput", yTitle: "Mbit/s", mode: "rate", scale: 8 / 1e6, series: pick(["net.bytes_sent", "net.bytes_delivered"]) }),
+        metricsChart(data, { id: "net-drops-final", title: "Dropped messages over the run, across runs", xTitle: "messages", xZero: true, metrics: specs(drops.filter((n) => data.metricNames.includes(n))) }),
+      ),
+    });
+  },
+};
+
+const traffic: SectionEntry = {
+  prefix: "traffic.",
+  title: "Probe traffic",
+  build(data) {
+    const have = new Set(seriesWithPrefix(data, "traffic."));
+    const started = ["traffic.fetches", "traffic.fetches_completed"].filter((n) => have.has(n));
+    const failed = ["traffic.fetches_timed_out", "traffic.fetches_no_server", "traffic.fetches_abandoned"].filter((n) => have.has(n));
+    const latency = metricsWithPrefix(data, "traffic.fetch_latency_s.").filter((n) => parseMetricName(n).stat !== "count");
+    return section({
+      title: "Probe traffic (segment fetches)",
+      html: howToRead(
+        "Online viewers fetch video segments from masternodes. The first two charts show, per second of simulated " +
+        "time, fetches started and completed, then the ones that failed: ‘timed_out’ (no last byte in time), " +
+        "‘no_server’ (no masternode reachable) and ‘abandoned’ (the viewer went offline); failures are a small " +
+        "fraction, so they have their own scale. The success ratio is completed ÷ ended " +
+        "fetches so far, so it moves slowly late in a run. Fetch latency is the time from request to last byte; its " +
+        "quantiles come from log buckets (±2.2 %)." + multiNote(data)),
+      charts: charts(
+        seriesChart(data, { id: "traffic-fetches", title: "Fetches started and completed per second", yTitle: "fetches/s", mode: "rate", series: specs(started) }),
+        seriesChart(data, { id: "traffic-failures", title: "Failed fetches per second, by cause", yTitle: "fetches/s", mode: "rate", series: specs(failed), dropAllZero: true }),
+        seriesChart(data, { id: "traffic-success", title: "Fetch success ratio (cumulative)", yTitle: "success ratio", yFormat: ".2%", yZero: false, series: specs(["traffic.success_ratio"].filter((n) => have.has(n))) }),
+        metricsChart(data, {
+          id: "traffic-latency", title: data.multi ? "Fetch latency, across runs" : "Fetch latency", xTitle: "seconds", single: true, xZero: true,
+          caption: data.multi ? "Each grey dot is one run; the diamond is the mean and the bar its 95 % confidence interval." : "Mean and quantiles of the request-to-last-byte time.",
+          metrics: latency.map((name) => ({ name, label: `latency ${parseMetricName(name).stat ?? ""}`.trim() })),
+        }),
+        metricsChart(data, { id: "traffic-success-final", title: "Fetch success ratio at the end, across runs", xTitle: "success ratio", xFormat: ".2%", metrics: specs(["traffic.success_ratio"].filter((n) => data.metricNames.includes(n))) }),
+      ),
+    });
+  },
+};
+
+const counterSection = (prefix: string, title: string, heading: string, text: string): SectionEntry => ({
+  prefix,
+  title,
+  build(data) {
+    const names = seriesWithPrefix(data, prefix);
+    const model = prefix.slice(0, -1);
+    return section({
+      title: heading,
+      html: howToRead(text + multiNote(data)),
+      charts: charts(
+        seriesChart(data, { id: `${model}-totals`, title: `${title}: running totals`, yTitle: "count so far", series: specs(names), interpolate: "step-after", dropAllZero: true }),
+        metricsChart(data, { id: `${model}-final`, title: `${title} over the run, across runs`, xTitle: "count", xZero: true, metrics: specs(metricsWithPrefix(data, prefix)) }),
+      ),
+    });
+  },
+});
+
+const churn = counterSection("churn.", "Churn", "Churn",
+  "Running totals since the start: ‘sessions_ended’ counts nodes going offline at the end of an on-session, " +
+  "‘departures’ nodes leaving for good, ‘arrivals’ new nodes joining. A steeper slope means more churn per hour; " +
+  "the slope should match the scenario's session-length distributions.");
+
+const faults = counterSection("faults.", "Faults", "Fault timeline",
+  "Running totals of the actions the scenario's fault timeline applied: crashes, recoveries, region outages and " +
+  "partitions. Each step is one timeline entry taking effect; compare its time with dips in the nodes and " +
+  "traffic charts above.");
+
+/**
+ * The registry, in display order. To add a model's section: write its `SectionEntry` (here or in
+ * `reports/sections/<model>.ts`) and list it here.
+ */
+export const SECTIONS: readonly SectionEntry[] = [nodes, traffic, net, churn, faults];
+
+/** Prefixes that are only run bookkeeping: shown in the metrics table, never as a section. */
+const TABLE_ONLY_PREFIXES = new Set(["run."]);
+
+function genericSection(prefix: string): SectionEntry {
+  const model = prefix.slice(0, -1);
+  return {
+    prefix,
+    title: model,
+    build(data) {
+      const names = seriesWithPrefix(data, prefix);
+      if (names.length === 0) return undefined;
+      const chunks: string[][] = [];
+      for (let i = 0; i < names.length; i += 6) chunks.push(names.slice(i, i + 6));
+      return {
+        title: `${model} (raw time series)`,
+        html: howToRead(
+          `The '${model}' model has no report section yet, so these are its time series as sampled: counters are ` +
+          "running totals since the start, gauges the value at each sample. A model adds its own section in " +
+          "reports/sections.ts." + multiNote(data)),
+        charts: charts(...chunks.map((c, i) => seriesChart(data, {
+          id: `${model.replace(/[^A-Za-z0-9_-]/g, "_")}-raw-${i + 1}`, title: `${model}: time series${chunks.length > 1 ? ` (${i + 1}/${chunks.length})` : ""}`,
+          yTitle: "value", series: specs(c),
+        }))),
+      };
+    },
+  };
+}
+
+/** Every prefix in the report, in order of first appearance (metrics first, then series-only names). */
+export function prefixesOf(data: ReportData): string[] {
+  const out: string[] = [];
+  for (const n of [...data.metricNames, ...data.seriesNames]) {
+    const p = parseMetricName(n).prefix;
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/** The title the metrics table uses for a prefix. */
+export function prefixTitle(prefix: string, registry: readonly SectionEntry[] = SECTIONS): string {
+  if (prefix === "") return "other";
+  if (prefix === "run.") return "Run";
+  return registry.find((e) => e.prefix === prefix)?.title ?? prefix.slice(0, -1);
+}
+
+export interface BuiltSection extends ReportSection {
+  prefix: string;
+}
+
+/** The sections of a report: registered ones with data, then generic ones for unregistered prefixes. */
+export function sectionsFor(data: ReportData, registry: readonly SectionEntry[] = SECTIONS): BuiltSection[] {
+  const present = new Set(prefixesOf(data));
+  const out: BuiltSection[] = [];
+  for (const e of registry) {
+    if (!present.has(e.prefix)) continue;
+    const s = e.build(data);
+    if (s !== undefined) out.push({ ...s, prefix: e.prefix });
+  }
+  for (const p of prefixesOf(data)) {
+    if (p === "" || TABLE_ONLY_PREFIXES.has(p) || registry.some((e) => e.prefix === p)) continue;
+    const s = genericSection(p).build(data);
+    if (s !== undefined) out.push({ ...s, prefix: p });
+  }
+  return out;
+}
