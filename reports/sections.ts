@@ -16,6 +16,7 @@
  * series first appear. The spine's sections below read nodes, network, probe traffic, churn and faults.
  */
 import type { ReportData } from "./queries.ts";
+import { storageSection } from "./sections/storage.ts";
 import { parseMetricName } from "./format.ts";
 import {
   charts, howToRead, metricsChart, metricsWithPrefix, MULTI_RUN_NOTE, seriesChart, seriesWithPrefix,
@@ -138,7 +139,7 @@ const faults = counterSection("faults.", "Faults", "Fault timeline",
  * The registry, in display order. To add a model's section: write its `SectionEntry` (here or in
  * `reports/sections/<model>.ts`) and list it here.
  */
-export const SECTIONS: readonly SectionEntry[] = [nodes, traffic, net, churn, faults];
+export const SECTIONS: readonly SectionEntry[] = [nodes, traffic, net, churn, faults, storageSection];
 
 /** Prefixes that are only run bookkeeping: shown in the metrics table, never as a section. */
 const TABLE_ONLY_PREFIXES = new Set(["run."]);

@@ -3,6 +3,8 @@
  * file only states what differs. `popsim show-scenario <name>` prints the resolved result.
  */
 import type { Scenario } from "./schema.ts";
+import { STORAGE_DEFAULTS } from "../models/storage/params.ts";
+import { CHAIN_DEFAULTS } from "../models/chain/params.ts";
 
 const noChurn = {
   enabled: false,
@@ -54,7 +56,7 @@ export const DEFAULTS: Scenario = {
     sameRegionPreference: 0.8,
   },
   guardrails: [],
-  models: { storage: {}, chain: {}, channels: {}, distribution: {}, moderation: {}, economy: {} },
+  models: { storage: STORAGE_DEFAULTS, chain: CHAIN_DEFAULTS, channels: {}, distribution: {}, moderation: {}, economy: {} },
 };
 
 /** Defaults for one fault-timeline entry: a scenario states only `at`, `action` and what it needs. */

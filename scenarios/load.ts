@@ -12,6 +12,7 @@ import { Exit, Cause, Schema, SchemaIssue } from "effect";
 import { Scenario } from "./schema.ts";
 import { DEFAULTS, FAULT_EVENT_DEFAULTS } from "./defaults.ts";
 import { parseDuration } from "../sim/kernel/time.ts";
+import { storageCrossCheck } from "../models/storage/params.ts";
 
 export const SCENARIO_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -206,6 +207,10 @@ function crossCheck(s: Scenario): ScenarioProblem[] {
       const d = s.churn[role][which];
       if (d.dist === "uniform" && d.min > d.max) p.push({ path: `churn.${role}.${which}`, value: show(d), expected: "min ≤ max" });
     }
+  }
+  // Model sections' own cross-field rules (each names full paths such as models.storage.m).
+  for (const q of storageCrossCheck(s.models.storage, { masternodes: s.population.masternodes, durationUs: duration })) {
+    p.push({ path: q.path, value: show(q.value), expected: q.expected });
   }
   return p;
 }

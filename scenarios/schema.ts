@@ -15,6 +15,8 @@
 import { Schema } from "effect";
 import { parseDuration, DAY } from "../sim/kernel/time.ts";
 import { REGION_NAMES } from "../sim/net/regions.ts";
+import { StorageParams } from "../models/storage/params.ts";
+import { ChainParams } from "../models/chain/params.ts";
 
 /** The longest simulated duration a scenario may ask for (a limit on everything). */
 export const DURATION_MAX_TICKS = 10 * 365 * DAY;
@@ -165,8 +167,10 @@ export const Scenario = Schema.Struct({
   guardrails: Schema.Array(Guardrail),
   /** One section per protocol model; each model adds its fields with defaults when it lands. */
   models: Schema.Struct({
-    storage: Schema.Struct({}),
-    chain: Schema.Struct({}),
+    /** Erasure-coded storage: coding, placement, audits, repair, attacker, tolerance (models/storage/params.ts). */
+    storage: StorageParams,
+    /** SDPoS consensus: election, schedule, blocks, finality, slashing, attacks (models/chain/params.ts). */
+    chain: ChainParams,
     channels: Schema.Struct({}),
     distribution: Schema.Struct({}),
     moderation: Schema.Struct({}),

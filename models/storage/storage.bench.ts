@@ -10,11 +10,22 @@
  * median its typical behaviour under load). Decoding erases the largest number of *data* shards the code can
  * lose — min(k, n − k) — which forces the most reconstruction work. Wall-clock timing is allowed here, and
  * only here: a benchmark measures the machine, not the simulation.
+ *
+ * The model run (issue 3 item 10): the storage model in metadata mode, 100k segments (RS 10/12/14/16) on 1,000
+ * masternodes that churn (daily sessions, lognormal gaps, 5 % departures per session, arrivals), with audits and
+ * lazy repair through the network model, over two simulated days. It prints setup (placement of 100k segments)
+ * and the run's events per second, and beside them the kernel's PHOLD rate (1,000 LPs × 10 in flight, the
+ * kernel benchmark's workload) measured in the same process, so the ratio says what the model costs per event
+ * relative to a bare kernel event whatever the machine's load. `STORAGE_BENCH_MODEL=0` skips it.
  */
 import { Prng } from "../../sim/kernel/prng.ts";
 import { deriveVideoKey, encryptSegment, shardHash } from "./encrypt.ts";
 import { buildPlacementTable, placeRandom, placeRendezvous, spreadPolicy, type MasternodeInfo } from "./placement.ts";
 import { createCode } from "./reedSolomon.ts";
+import { pholdKernel } from "../../sim/kernel/workloads.ts";
+import { buildWorld, runScenario } from "../../sim/runner/run.ts";
+import { scenarioFrom } from "../../scenarios/load.ts";
+import { StorageModel, storagePlugin } from "./model.ts";
 
 const PAYLOAD_BYTES = 8 * 1024 * 1024;
 const WARMUP_RUNS = 2;
@@ -125,4 +136,55 @@ function main(): void {
   );
 }
 
+function modelBench(): Promise<void> {
+  const scenario = scenarioFrom({
+    seed: 1,
+    duration: "2d",
+    metrics: { interval: "1h" },
+    population: { viewers: 0, creators: 0, masternodes: PLACEMENT_NODES, delegates: 0 },
+    traffic: { enabled: false },
+    churn: {
+      masternode: {
+        enabled: true,
+        online: { dist: "exponential", mean: 86_400 },
+        offline: { dist: "lognormal", mean: 3600, cv: 1.5 },
+        departure: 0.05,
+        arrivalsPerDay: 50,
+        initialOnline: 0.97,
+      },
+    },
+    models: {
+      storage: {
+        enabled: true, mode: "metadata", k: 10, m: 12, o: 14, n: 16, videos: 1000, segmentsPerVideo: 100,
+        audit: { interval: "6h" }, repair: { detectionDelay: "1h", concurrencyMax: 64 },
+      },
+    },
+  });
+  // Setup alone (world + placement of every segment), to separate it from the event rate.
+  const setupStart = performance.now();
+  new StorageModel(buildWorld(scenario), scenario.models.storage);
+  const setupMs = performance.now() - setupStart;
+  const phold = measure(3, 1, () => void pholdKernel(1000, 10, 2_000_000, 1));
+  const pholdRate = rate(2_000_000, phold.bestMs);
+  const runStart = performance.now();
+  return runScenario({ scenario, plugins: [storagePlugin] }).then((r) => {
+    const totalMs = performance.now() - runStart;
+    const eventsPerS = rate(r.outcome.events, totalMs - setupMs);
+    const get = (name: string) => r.metrics.find((x) => x.name === name)?.value ?? 0;
+    console.log(
+      `storage model, metadata mode: 100k segments on ${PLACEMENT_NODES} masternodes, 2 simulated days with churn — ` +
+        `setup ${(setupMs / 1000).toFixed(2)} s, ${r.outcome.events.toLocaleString("en-US")} events in ${((totalMs - setupMs) / 1000).toFixed(2)} s`,
+    );
+    console.log(
+      `  ${get("storage.repairs_completed").toLocaleString("en-US")} repairs, ${get("storage.audits").toLocaleString("en-US")} audits, ` +
+        `${(get("storage.repair_bytes") / 1e9).toFixed(1)} GB repair traffic, ${get("storage.segments_lost")} segments lost`,
+    );
+    console.log(
+      `  ${fixed(eventsPerS, 0, 9)} events/s   vs kernel PHOLD ${fixed(pholdRate, 0, 9)} events/s (best of 3, same process): ` +
+        `${(eventsPerS / pholdRate).toFixed(3)}×`,
+    );
+  });
+}
+
 main();
+if (process.env.STORAGE_BENCH_MODEL !== "0") await modelBench();

@@ -179,6 +179,11 @@ export class Kernel implements SimContext {
     return this.trace.hex();
   }
 
+  /** True when every checker runs after every event (check mode): a model may then afford per-event audits. */
+  get checkingEveryEvent(): boolean {
+    return this.checkMode;
+  }
+
   /** Number of live pending events. */
   get pending(): number {
     return this.queue.live;

@@ -4,5 +4,7 @@
  * Each plugin reads its own scenario section (`scenario.models.<name>`) and does nothing when it is disabled.
  */
 import type { ModelPlugin } from "./run.ts";
+import { storagePlugin } from "../../models/storage/model.ts";
+import { chainPlugin } from "../../models/chain/plugin.ts";
 
-export const MODEL_PLUGINS: readonly ModelPlugin[] = [];
+export const MODEL_PLUGINS: readonly ModelPlugin[] = [storagePlugin, chainPlugin];
