@@ -136,10 +136,64 @@ const faults = counterSection("faults.", "Faults", "Fault timeline",
   "traffic charts above.");
 
 /**
+ * The chain: SDPoS consensus (models/chain/consensus.ts) and, with `models.chain.evm`, its contracts in the EVM
+ * (models/chain/evmExecutor.ts). Finality, liveness (missed slots, LIB), safety (forks, reorgs, conflicting
+ * irreversible blocks), decentralization (Nakamoto coefficients, Gini) over time, then what the contracts cost:
+ * gas, LIT, the supply's split as of each audit.
+ */
+const chain: SectionEntry = {
+  prefix: "chain.",
+  title: "Chain",
+  build(data) {
+    const have = new Set(seriesWithPrefix(data, "chain."));
+    const pick = (names: string[]) => specs(names.filter((n) => have.has(n)));
+    const metric = (names: string[]) => names.filter((n) => data.metricNames.includes(n));
+    const statOf = (n: string) => parseMetricName(n).stat ?? "";
+    const finality = metricsWithPrefix(data, "chain.finality_latency_s.").filter((n) => statOf(n) !== "count");
+    const gasKinds = ["vote", "stake", "masternode", "evidence", "evm_call", "lit_consume"];
+    const gasMeans = metric(gasKinds.map((k) => `chain.gas_${k}.mean`));
+    return section({
+      title: "Chain (SDPoS consensus and contracts)",
+      html: howToRead(
+        "Finality latency is the time from a block's slot to the moment a majority of the honest delegates hold it " +
+        "as irreversible (the last irreversible block, LIB, needs ⌊2N/3⌋+1 distinct producers to build on a block); " +
+        "its quantiles come from log buckets (±2.2 %). Head and LIB heights should rise together, the LIB about 15 " +
+        "blocks behind: a flat LIB under a rising head is a finality stall (more than N − q producers missing). " +
+        "The missed-slot rate is missed ÷ scheduled slots so far. Reorg depth is the deepest branch switch any " +
+        "delegate made; conflicting irreversible blocks count heights at which two honest delegates finalized " +
+        "different blocks — it must stay 0 while equivocators are within the safety bound. The Nakamoto " +
+        "coefficients count the fewest entities (a cartel and an equivocating coalition count as one each) holding " +
+        "a third of the active seats or of the stake; lower is more concentrated, and 1 means one entity can halt " +
+        "finality. With the EVM on, transactions run when their block becomes final: gas and LIT are per second of " +
+        "simulated time, LIT sufficiency is the share of transactions whose sender had enough LIT (the others are " +
+        "refused, with no effect), and the supply split is read from the contracts at each audit." + multiNote(data)),
+      charts: charts(
+        metricsChart(data, {
+          id: "chain-finality", title: data.multi ? "Finality latency, across runs" : "Finality latency", xTitle: "seconds", single: true, xZero: true,
+          caption: data.multi ? "Each grey dot is one run; the diamond is the mean and the bar its 95 % confidence interval." : "Mean and quantiles of slot-to-irreversible time.",
+          metrics: finality.map((name) => ({ name, label: `finality ${statOf(name)}`.trim() })),
+        }),
+        seriesChart(data, { id: "chain-heights", title: "Head and last irreversible block", yTitle: "block height", series: pick(["chain.head_height", "chain.lib_height"]) }),
+        seriesChart(data, { id: "chain-missed", title: "Missed-slot rate (cumulative)", yTitle: "missed ÷ scheduled", yFormat: ".1%", series: pick(["chain.missed_slot_rate"]) }),
+        seriesChart(data, { id: "chain-safety", title: "Forks: deepest reorg and conflicting irreversible blocks", yTitle: "blocks", interpolate: "step-after", series: pick(["chain.reorg_depth_max", "chain.conflicting_irreversible"]) }),
+        seriesChart(data, { id: "chain-stall", title: "Longest LIB stall so far", yTitle: "seconds", interpolate: "step-after", series: pick(["chain.lib_stall_max_s"]) }),
+        seriesChart(data, { id: "chain-nakamoto", title: "Nakamoto coefficients and cartel seats", yTitle: "entities / seats", interpolate: "step-after", series: pick(["chain.nakamoto_seats", "chain.nakamoto_stake", "chain.cartel_seats"]), dropAllZero: true }),
+        seriesChart(data, { id: "chain-gini", title: "Stake Gini coefficient", yTitle: "Gini", yZero: false, series: pick(["chain.stake_gini"]) }),
+        seriesChart(data, { id: "chain-gas", title: "Gas used per second (final blocks)", yTitle: "gas/s", mode: "rate", series: pick(["chain.gas_used"]) }),
+        seriesChart(data, { id: "chain-lit", title: "LIT burned per second and transactions refused for LIT", yTitle: "per second", mode: "rate", series: pick(["chain.lit_consumed", "chain.txs_refused_lit"]), dropAllZero: true }),
+        seriesChart(data, { id: "chain-lit-sufficiency", title: "LIT sufficiency (cumulative)", yTitle: "share with enough LIT", yFormat: ".0%", yZero: false, series: pick(["chain.lit_sufficiency"]) }),
+        seriesChart(data, { id: "chain-supply", title: "POP locked in contracts and burned (as of each audit)", yTitle: "POP", series: pick(["chain.staked_pop", "chain.bonded_pop", "chain.escrow_pop", "chain.burned_pop"]), dropAllZero: true }),
+        metricsChart(data, { id: "chain-gas-kind", title: data.multi ? "Mean gas per transaction, by kind, across runs" : "Mean gas per transaction, by kind", xTitle: "gas", single: true, xZero: true, metrics: gasMeans.map((name) => ({ name, label: parseMetricName(name).quantity.replace(/^gas_/, "") })) }),
+      ),
+    });
+  },
+};
+
+/**
  * The registry, in display order. To add a model's section: write its `SectionEntry` (here or in
  * `reports/sections/<model>.ts`) and list it here.
  */
-export const SECTIONS: readonly SectionEntry[] = [nodes, traffic, net, churn, faults, storageSection];
+export const SECTIONS: readonly SectionEntry[] = [nodes, traffic, net, churn, faults, storageSection, chain];
 
 /** Prefixes that are only run bookkeeping: shown in the metrics table, never as a section. */
 const TABLE_ONLY_PREFIXES = new Set(["run."]);

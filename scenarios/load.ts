@@ -212,6 +212,13 @@ function crossCheck(s: Scenario): ScenarioProblem[] {
   for (const q of storageCrossCheck(s.models.storage, { masternodes: s.population.masternodes, durationUs: duration })) {
     p.push({ path: q.path, value: show(q.value), expected: q.expected });
   }
+  const chain = s.models.chain;
+  if (chain.enabled) {
+    if (s.population.delegates < chain.activeDelegates) p.push({ path: "models.chain.activeDelegates", value: show(chain.activeDelegates), expected: `at most population.delegates (${s.population.delegates}): every active seat needs a delegate node` });
+    const adversaries = chain.adversary.offline + chain.adversary.equivocators;
+    if (adversaries > chain.activeDelegates) p.push({ path: "models.chain.adversary", value: show({ offline: chain.adversary.offline, equivocators: chain.adversary.equivocators }), expected: `offline + equivocators ≤ models.chain.activeDelegates (${chain.activeDelegates}): the adversary's delegates come from the active set` });
+    if (chain.adversary.region !== "" && !names.has(chain.adversary.region)) p.push({ path: "models.chain.adversary.region", value: show(chain.adversary.region), expected: `"" (anywhere) or one of the scenario's regions (${[...names].join(", ")})` });
+  }
   return p;
 }
 

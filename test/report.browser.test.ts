@@ -64,7 +64,7 @@ describe.skipIf(!exe)("report in headless Chromium", () => {
     const url = pathToFileURL(htmlPath).href;
     await page.goto(url, { waitUntil: "load" });
     // Give the interactive views a moment to render.
-    await page.waitForSelector("svg", { timeout: 30_000 });
+    await page.waitForSelector("svg", { state: "attached", timeout: 30_000 });
     await page.waitForTimeout(1500);
     const outside = requests.filter((u) => u !== url && !u.startsWith("data:") && !u.startsWith("blob:") && !u.startsWith("about:"));
     expect(outside, outside.join("\n")).toEqual([]);

@@ -27,7 +27,9 @@
  * - Finality: a block carries its branch's LIB (finality.ts). A replica's LIB is the max of its own and its
  *   head's; it never decreases and never leaves the branch. Each height finalized by an honest replica is
  *   compared with the first honest finalization of that height: a different block is a conflicting irreversible
- *   block (a safety failure). The first chain finalized by any honest replica feeds the ledger, in height order.
+ *   block (a safety failure). The first chain finalized by any honest replica feeds the ledger, in height order —
+ *   directly, or, with the EVM on (evmExecutor.ts), through the contracts: the executor runs the committed
+ *   transactions in the EVM and applies to the ledger exactly those the contracts accepted (`applyTx`).
  * - Double-signing: an honest replica that sees two valid headers of one producer for one slot submits evidence
  *   as a transaction; once committed the offender is slashed and is ineligible from the next election on.
  * - Adversary: `offline` delegates never run. `equivocators` form a coalition with a private channel: it keeps
@@ -163,6 +165,8 @@ export class Chain {
   private readonly slashListeners: ((ev: SlashEvent) => void)[] = [];
   private readonly slashPpm: bigint;
   private readonly observerMajority: number;
+  private externalLedger = false;
+  private started = false;
   private libAdvancedAtUs = -1;
   private libStallMaxUs = 0;
   private reorgDepthMax = 0;
@@ -288,6 +292,8 @@ export class Chain {
 
   /** Schedule the first slot and the voters' processes. Call once, before the run. */
   start(): void {
+    invariant(!this.started, "chain started twice");
+    this.started = true;
     const k = this.kernel;
     k.schedule(slotTimeUs(1, this.blockTimeUs), this.kinds.slot, 0, undefined, 1);
     if (this.params.voting.revotesPerDay > 0 && this.voterAccounts.length > 0) {
@@ -805,12 +811,36 @@ export class Chain {
       this.poolCommitted++;
       txs.push(tx);
       this.c.txsCommitted.add(1);
-      const body = tx.body;
-      if (body.kind === "vote") {
-        if (ledger.applyVote(body.account, body.candidates).ok) this.c.votesApplied.add(1);
-      } else if (body.kind === "evidence") {
+      if (!this.externalLedger) this.applyTx(tx.body);
+    }
+    if (this.poolCommitted > 1024 && this.poolCommitted * 2 > this.pool.length) {
+      this.pool = this.pool.filter((id) => this.txStore.get(id)?.committed === false);
+      this.poolCommitted = 0;
+    }
+    for (const l of this.commitListeners) l(b, txs);
+  }
+
+  /**
+   * Apply one committed transaction's effect to the ledger: a vote replaces approvals, a stake top-up adds stake,
+   * evidence slashes (and tells the slash listeners). Called here at commit, or — with an external ledger driver
+   * (`useExternalLedger`) — by that driver once the EVM accepted the transaction. A masternode bond or an opaque
+   * EVM call changes nothing the election reads. Returns false if the ledger rejected it (a malformed vote,
+   * evidence already applied).
+   */
+  applyTx(body: TxBody): boolean {
+    const ledger = this.ledger;
+    switch (body.kind) {
+      case "vote": {
+        const ok = ledger.applyVote(body.account, body.candidates).ok;
+        if (ok) this.c.votesApplied.add(1);
+        return ok;
+      }
+      case "stake":
+        ledger.addStake(body.account, body.amountWei);
+        return true;
+      case "evidence": {
         const res = ledger.applyEvidence(body, this.slashPpm);
-        if (!res.ok) continue;
+        if (!res.ok) return false;
         this.c.evidenceCommitted.add(1);
         if (ledger.slashedWei[body.offender] === res.amountWei) {
           this.c.slashed.add(1);
@@ -818,13 +848,22 @@ export class Chain {
         }
         const ev: SlashEvent = { offender: body.offender, offenderNode: this.candidateNodes[body.offender], amountWei: res.amountWei, evidenceId: res.evidenceId, slot: body.slot, atUs: this.kernel.now };
         for (const l of this.slashListeners) l(ev);
+        return true;
       }
+      case "masternode":
+      case "evm":
+        return true;
     }
-    if (this.poolCommitted > 1024 && this.poolCommitted * 2 > this.pool.length) {
-      this.pool = this.pool.filter((id) => this.txStore.get(id)?.committed === false);
-      this.poolCommitted = 0;
-    }
-    for (const l of this.commitListeners) l(b, txs);
+  }
+
+  /**
+   * Leave applying committed transactions to the ledger to someone else (the EVM executor, which applies exactly
+   * those the contracts accepted, so the Staking contract is the source of truth and the ledger its mirror). Call
+   * before `start`.
+   */
+  useExternalLedger(): void {
+    invariant(!this.started, "useExternalLedger after start");
+    this.externalLedger = true;
   }
 
   // ------------------------------------------------------------------ double-signing

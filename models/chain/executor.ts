@@ -8,7 +8,9 @@
  * Notes for the EVM host (models/evm/): `execute` runs at production, on the producer's branch, so it also sees
  * blocks that later lose a fork and an equivocator's two versions. State that must follow the final chain should
  * use `Chain.onCommit` instead (called, synchronously, when a block becomes irreversible at the first honest
- * delegate, in height order along one chain) — or keep per-branch state keyed by block hash.
+ * delegate, in height order along one chain) — or keep per-branch state keyed by block hash. popsim's EVM does
+ * the former (evmExecutor.ts, `models.chain.evm`): it executes at commit, so this production-time hook stays a
+ * no-op in scenarios and is kept for tests and for models that want to see every produced block.
  * Header fields for the VM: `block.number`, `block.timestampUs` (simulated time), `block.hash`, `block.producerNode`.
  */
 import type { Block, Tx } from "./types.ts";

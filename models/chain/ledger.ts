@@ -74,13 +74,20 @@ export class Ledger {
     return this.stakeWei.length - 1;
   }
 
-  /** Set an account's stake (genesis only: the cartel's allocation), keeping tallies consistent. */
+  /** Set an account's stake (the cartel's genesis allocation, a stake top-up), keeping tallies consistent. */
   setStake(account: number, stakeWei: Wei): void {
     invariant(stakeWei >= 0n, "setStake: negative stake");
     const delta = stakeWei - this.stakeWei[account];
     for (const c of this.approvals[account]) this.approvalWei[c] += delta;
     this.stakeWei[account] = stakeWei;
     this.stakeVersion++;
+  }
+
+  /** Add to an account's stake (a committed `stake` transaction). */
+  addStake(account: number, amountWei: Wei): void {
+    invariant(account >= 0 && account < this.stakeWei.length, () => `addStake: unknown account ${account}`);
+    invariant(amountWei >= 0n, "addStake: negative amount");
+    this.setStake(account, this.stakeWei[account] + amountWei);
   }
 
   /** Check a vote without applying it. */

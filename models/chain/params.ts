@@ -88,6 +88,39 @@ export const ChainParams = Schema.Struct({
     /** Pick the adversary's delegates from this region first ("" = anywhere): a data-centre adversary. */
     region: Schema.String,
   }),
+  /**
+   * Real contracts (models/evm/, evmExecutor.ts): the final chain's transactions run in @ethereumjs/vm against
+   * POPToken, Staking and LIT, deployed at genesis with the ledger's stakes and votes. Off by default: the
+   * consensus model alone needs no EVM.
+   */
+  evm: Schema.Struct({
+    enabled: Schema.Boolean,
+    /** The bond `Staking.registerMasternode` locks, in POP (DOMAIN.md §f: 50,000). Bonds are not voting stake. */
+    masternodeBondPop: Positive,
+    /** Fraction of masternodes bonded at genesis; the others register during the run. */
+    masternodesBondedAtGenesis: Probability,
+    /** Masternode registrations per simulated day (Poisson) while some are unbonded; each is a transaction. */
+    registrationsPerDay: NonNegative,
+    /** Liquid (unstaked) POP each holder gets at genesis, by role; the treasury keeps the rest. */
+    liquidPop: Schema.Struct({ viewer: NonNegative, creator: NonNegative, masternode: NonNegative, delegate: NonNegative }),
+    /** Stake top-ups per simulated day across holders with liquid POP (Poisson); each is a `stake` transaction. */
+    topUpsPerDay: NonNegative,
+    /** A top-up stakes this fraction of the holder's genesis liquid POP (so each holder tops up at most 1/f times). */
+    topUpFraction: Schema.Finite.check(Schema.isBetween({ minimum: 0.001, maximum: 1 })),
+    /** LIT (LIT.sol, DOMAIN.md §d option B): capacity shared by stake, regenerating over a window, burned per transaction. */
+    lit: Schema.Struct({
+      /** C: LIT units the whole network may use per window; a holder's share is its stake / all stake. */
+      capacityPerWindow: PositiveInt.check(Schema.isLessThanOrEqualTo(Number.MAX_SAFE_INTEGER)),
+      windowS: PositiveInt,
+      /** LIT one transaction burns (0: transactions are free and never refused). */
+      costPerTx: NonNegativeInt,
+    }),
+    /**
+     * Audit supply and ledger agreement against the contracts this often (simulated seconds), and after every
+     * executed block in check mode; the `chain.*_pop` gauges are the last audit's figures.
+     */
+    auditIntervalS: Positive,
+  }),
   cartel: Schema.Struct({
     /** The cartel's own share of all stake, s. */
     stakeShare: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 0.99 })),
@@ -111,7 +144,9 @@ export const CHAIN_DEFAULTS: ChainParams = {
   blockTimeS: 3,
   // Fewer than EOS's 30 so that approvals are selective with ~21–40 candidates.
   approvalsMax: 5,
-  // Masternodes hold their 50,000 POP bond (DOMAIN.md §f); the rest are round illustrative figures.
+  // Masternodes stake as much as their 50,000 POP bond (DOMAIN.md §f); the rest are round illustrative figures.
+  // With the EVM on, the bond itself is separate (Staking.registerMasternode, `evm.masternodeBondPop`) and carries
+  // no votes and no LIT: a bonded masternode has locked stake + bond.
   stake: { viewerPop: 1_000, creatorPop: 10_000, masternodePop: 50_000, delegatePop: 1_000_000, paretoAlpha: 0 },
   voting: { participation: 0.5, popularityCv: 1, revotesPerDay: 100 },
   // A header with a 65-byte signature and three 32-byte hashes; a vote or an ERC-20 call is ~150–250 bytes.
@@ -121,6 +156,21 @@ export const CHAIN_DEFAULTS: ChainParams = {
   sync: { relayFanout: 4, blocksMax: 256, orphansMax: 1_024, timeoutS: 2 },
   slashFraction: 0.1,
   adversary: { offline: 0, equivocators: 0, region: "" },
+  // EVM off by default. When on: 80 % of masternodes bonded at genesis, the rest register over ~a day; modest
+  // liquid balances so top-ups and registrations have tokens to lock. LIT: 1e9 units/day network-wide, 100 per
+  // transaction — a 1,000-POP viewer among ~30 M POP staked regenerates ~34,000 a day, i.e. enough for its
+  // first transaction ~4 min after genesis (holders start empty, LIT.sol) and for hundreds a day after that.
+  evm: {
+    enabled: false,
+    masternodeBondPop: 50_000,
+    masternodesBondedAtGenesis: 0.8,
+    registrationsPerDay: 20,
+    liquidPop: { viewer: 0, creator: 1_000, masternode: 10_000, delegate: 100_000 },
+    topUpsPerDay: 200,
+    topUpFraction: 0.1,
+    lit: { capacityPerWindow: 1_000_000_000, windowS: 86_400, costPerTx: 100 },
+    auditIntervalS: 600,
+  },
   cartel: { stakeShare: 0, candidates: 0, bribedFractionPerDay: 0, bribedFractionMax: 0 },
 };
 

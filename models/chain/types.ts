@@ -41,13 +41,26 @@ export interface EvidenceTx {
   reporter: number;
 }
 
+/** Lock `amountWei` more of the account's liquid POP as stake (Staking.stake); its approvals gain it too. */
+export interface StakeTx {
+  kind: "stake";
+  account: number;
+  amountWei: Wei;
+}
+
+/** Bond the account's node as a masternode (Staking.registerMasternode). Bonds are not voting stake. */
+export interface MasternodeTx {
+  kind: "masternode";
+  account: number;
+}
+
 /** An opaque transaction for the EVM (channels, staking, rewards): the chain orders and carries it only. */
 export interface EvmTx {
   kind: "evm";
   data: unknown;
 }
 
-export type TxBody = VoteTx | EvidenceTx | EvmTx;
+export type TxBody = VoteTx | EvidenceTx | StakeTx | MasternodeTx | EvmTx;
 
 export interface Tx {
   id: number;

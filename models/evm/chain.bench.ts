@@ -6,6 +6,10 @@
  *    pre-encoded calldata on an identical second host (same contracts, same state manager): the ratio is the
  *    host's overhead (ABI encode/decode, log decoding, gas accounting, per-call journal cleanup). Goal ≥ 0.5.
  *  - blocks/s for executeBlock with 100 transfers per block.
+ *  - blocks/s for blocks of 100 vote transactions through the whole chain path — SDPoS consensus in a simulated
+ *    world, commit, the EVM executor (LIT.consume + Staking.vote per transaction, ledger mirror, receipts) — versus
+ *    the host alone executing the same calls (executeBlock with 100 consume + vote pairs) on the same contracts,
+ *    in the same process, alternating; the ratio is what the chain path costs beyond the EVM work itself.
  *  - state-size scaling: raw transfers/s with 100 vs 10,100 token holders, JournalStateManager versus
  *    @ethereumjs's SimpleStateManager (which copies all state at every call-frame checkpoint).
  *  - heap bytes per 10k accounts (token holders = one storage slot each; EOAs = one account record each),
@@ -26,6 +30,8 @@ import { CRYPTO_BACKEND, type KeyPair, deriveKeyPair, keccak256, signVoucher } f
 import { loadArtifacts } from "./compile.ts";
 import { AbiIndex, encodeParams } from "./abi.ts";
 import { JournalStateManager } from "./stateManager.ts";
+import { runChain } from "../chain/testkit.ts";
+import type { EvmChain } from "../chain/evmExecutor.ts";
 
 setFlagsFromString("--expose_gc");
 const gc = runInNewContext("gc") as () => void;
@@ -223,6 +229,70 @@ async function blocks(): Promise<void> {
   );
 }
 
+/**
+ * Blocks of 100 votes through consensus + commit + executor, versus the host alone on the same calls. The chain
+ * run's wall time is measured from the end of setup (genesis excluded) to the end of the run; its slots after
+ * the last full block cost a few ms of consensus and are included (they are part of the path).
+ */
+async function chainPath(): Promise<void> {
+  const BLOCKS = 20;
+  const TXS = 100;
+  const VOTERS = 400;
+  const lit = { capacityPerWindow: 1_000_000_000_000, windowS: 86_400, costPerTx: 100 };
+  const viaChain: number[] = [];
+  const viaHost: number[] = [];
+  let lastEvm: EvmChain | undefined;
+  const runViaChain = async (): Promise<number> => {
+    let t0 = 0;
+    const run = await runChain({
+      duration: `${3 * (BLOCKS + 20)}s`,
+      viewers: VOTERS,
+      chain: { voting: { revotesPerDay: 0 }, blocks: { txsMax: TXS }, evm: { enabled: true, lit, topUpsPerDay: 0, registrationsPerDay: 0 } },
+      before(chain) {
+        const voters: number[] = [];
+        for (let a = 0; a < chain.ledger.accountCount; a++) if (!chain.candidateNodes.includes(chain.ledger.accountNode[a])) voters.push(a);
+        for (let i = 0; i < BLOCKS * TXS; i++) chain.submitTx({ kind: "vote", account: voters[i % voters.length], candidates: [i % 21, (i + 7) % 21] });
+        t0 = performance.now();
+      },
+    });
+    const ms = performance.now() - t0;
+    const full = run.metric("chain.txs_executed") / TXS;
+    if (full !== BLOCKS || run.metric("chain.txs_refused_lit") > 0) throw new Error(`chain path: ${full} full blocks executed, ${run.metric("chain.txs_refused_lit")} refused`);
+    lastEvm = run.evm;
+    return (BLOCKS * 1000) / ms;
+  };
+  const runViaHost = async (): Promise<number> => {
+    const evm = lastEvm!;
+    const { host, system, accounts } = evm;
+    const meter = system.keys.meter.address;
+    let n = 0;
+    const t0 = performance.now();
+    for (let k = 0; k < BLOCKS; k++) {
+      const txs = [];
+      for (let i = 0; i < TXS; i++, n++) {
+        const voter = accounts.address[n % VOTERS];
+        txs.push({ from: meter, to: system.lit, fn: "consume", args: [voter, 100n] });
+        txs.push({ from: voter, to: system.staking, fn: "vote", args: [[accounts.candidateAddress[n % 21], accounts.candidateAddress[(n + 7) % 21]]] });
+      }
+      const number = host.blockNumber + 1n;
+      const res = await host.executeBlock({ number, timestampUs: Number(host.timestampS - host.genesisTimestampS) * 1_000_000 + 3_000_000 }, txs);
+      if (res.receipts.some((r) => !r.ok)) throw new Error("host path: a call failed");
+    }
+    return (BLOCKS * 1000) / (performance.now() - t0);
+  };
+  await runViaChain(); // warm-up (JIT, module loading)
+  for (let round = 0; round < ROUNDS; round++) {
+    viaChain.push(await runViaChain());
+    viaHost.push(await runViaHost());
+  }
+  const ratios = viaChain.map((x, i) => x / viaHost[i]);
+  console.log(
+    `blocks of ${TXS} votes: chain path ${fmt(median(viaChain))} blocks/s [${fmt(Math.min(...viaChain))}–${fmt(Math.max(...viaChain))}]` +
+      `   host alone ${fmt(median(viaHost))} blocks/s [${fmt(Math.min(...viaHost))}–${fmt(Math.max(...viaHost))}]` +
+      `   ratio ${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]   (a vote = LIT.consume + Staking.vote)`,
+  );
+}
+
 /** Raw runCall transfers on a bare VM with the given state manager, before and after adding many holders. */
 async function scaling(label: string, make: () => StateManagerInterface, extraHolders: number): Promise<[number, number]> {
   const common = createPopCommon();
@@ -278,6 +348,7 @@ console.log(
 );
 await hostVersusRaw();
 await blocks();
+await chainPath();
 console.log("state-size scaling (raw evm.runCall ERC-20 transfers):");
 await scaling("  JournalStateManager", () => new JournalStateManager(), 5_000);
 await scaling("  SimpleStateManager", () => new SimpleStateManager(), 5_000);

@@ -10,9 +10,16 @@
  * with sorted contract names and a trailing newline, so identical sources give a byte-identical file.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import solc from "solc";
+
+type Solc = { compile(input: string): string; version(): string };
+/**
+ * solc-js is loaded only when compiling: importing it costs ~1–2 s (it decompresses a 9 MB emscripten build), and
+ * every run imports this module for `loadArtifacts`.
+ */
+const loadSolc = (): Solc => createRequire(import.meta.url)("solc") as Solc;
 
 export const CONTRACTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "contracts");
 export const ARTIFACTS_PATH = join(CONTRACTS_DIR, "artifacts.json");
@@ -73,6 +80,7 @@ export function compileContracts(dir: string = CONTRACTS_DIR): Artifacts {
       outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
     },
   };
+  const solc = loadSolc();
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length > 0) throw new Error(`solc failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);

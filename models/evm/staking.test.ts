@@ -316,3 +316,73 @@ describe("property", () => {
     );
   });
 });
+
+describe("genesis (bulk writes by the admin, then sealed)", () => {
+  // One view at a time: the EVM is not re-entrant (never Promise.all over calls).
+  const each = async <T,>(f: (u: KeyPair) => Promise<T>, who: KeyPair[]) => {
+    const out: T[] = [];
+    for (const u of who) out.push(await f(u));
+    return out;
+  };
+  const state = async (who: KeyPair[]) => ({
+    stakes: await each((u) => v1("stakeOf", [u.address]), who),
+    votes: await each((u) => v1("votesFor", [u.address]), who),
+    approvals: await each((u) => host.view(staking, "approvalsOf", [u.address]), who),
+    totalStaked: await v1("totalStaked"),
+    totalBonded: await v1("totalBonded"),
+    delegates: await host.view(staking, "delegateVotes"),
+    masternodes: await v1("activeMasternodes"),
+    held: await bal(staking.address),
+  });
+
+  it("gives the same contract state as one stake, registration and vote per holder, and LIT regenerates from genesis", async () => {
+    const [a, b, c, d] = users;
+    const admin = f.system.keys.genesis.address;
+    const amounts = [100n * POP, 200n * POP, 300n * POP];
+    // One transaction per holder.
+    const one = await host.snapshot();
+    for (const [i, u] of [a, b, c].entries()) await ok(host, u.address, staking, "stake", [amounts[i]]);
+    await ok(host, a.address, staking, "registerDelegate");
+    await ok(host, b.address, staking, "registerDelegate");
+    await ok(host, c.address, staking, "vote", [[a.address, b.address]]);
+    await ok(host, a.address, staking, "vote", [[a.address]]);
+    await ok(host, d.address, staking, "registerMasternode");
+    const perHolder = await state(users);
+    await host.revertTo(one);
+    // The same in bulk from the admin.
+    await ok(host, admin, token, "approve", [staking.address, MAX_UINT256]);
+    await ok(host, admin, staking, "genesisStake", [[a.address, b.address, c.address], amounts]);
+    await ok(host, admin, staking, "genesisDelegates", [[a.address, b.address]]);
+    await ok(host, admin, staking, "genesisVotes", [[c.address, a.address], [a.address, b.address, a.address], [2n, 1n]]);
+    await ok(host, admin, staking, "genesisMasternodes", [[d.address]]);
+    expect(await state(users)).toEqual(perHolder);
+    await conservation();
+    // LIT: genesis stake regenerates from LIT's deployment (t = 0 here) without a settlement per holder.
+    const lit = f.system.lit;
+    advance(host, 1, Number(f.system.options.litWindowS / 4n));
+    const cap = await host.view1<bigint>(lit, "capacityOf", [c.address]);
+    expect(cap).toBe((f.system.options.litCapacityPerWindow * 300n) / 600n);
+    expect(await host.view1(lit, "balanceOf", [c.address])).toBe(cap / 4n);
+  });
+
+  it("is admin-only, checks its inputs like the per-holder functions, and closes for ever when sealed", async () => {
+    const [a, b] = users;
+    const admin = f.system.keys.genesis.address;
+    await ok(host, admin, token, "approve", [staking.address, MAX_UINT256]);
+    await reverts(host, a.address, staking, "genesisStake", [[a.address], [1n]], "NotAdmin", [a.address]);
+    await reverts(host, admin, staking, "genesisStake", [[a.address], []], "LengthMismatch");
+    await ok(host, admin, staking, "genesisStake", [[a.address], [10n * POP]]);
+    await reverts(host, admin, staking, "genesisVotes", [[a.address], [b.address], [1n]], "NotDelegate", [b.address]);
+    await ok(host, admin, staking, "genesisDelegates", [[b.address]]);
+    await reverts(host, admin, staking, "genesisDelegates", [[b.address]], "AlreadyDelegate", [b.address]);
+    await reverts(host, admin, staking, "genesisVotes", [[a.address], [b.address, b.address], [2n]], "DuplicateApproval", [b.address]);
+    await reverts(host, admin, staking, "genesisVotes", [[a.address], [b.address], [2n]], "LengthMismatch");
+    await reverts(host, admin, staking, "genesisVotes", [[a.address], [b.address, b.address], [1n]], "LengthMismatch");
+    await ok(host, admin, staking, "sealGenesis");
+    expect(await v1("genesisSealed")).toBe(true);
+    for (const [fn, args] of [["genesisStake", [[a.address], [1n]]], ["genesisDelegates", [[a.address]]], ["genesisVotes", [[], [], []]], ["genesisMasternodes", [[a.address]]], ["sealGenesis", []]] as const) {
+      await reverts(host, admin, staking, fn, args, "GenesisClosed");
+    }
+    await conservation();
+  });
+});

@@ -166,7 +166,16 @@ export function describeRun(s: RunSummary): string {
     `popsim: run ${s.runId} ${s.status} — ${s.events.toLocaleString("en-US")} events, ${formatDuration(s.simTimeS * 1e6)} simulated in ${s.wallTimeS.toFixed(2)} s wall`,
     `  trace hash ${s.traceHash}   results in ${s.db}`,
   ];
-  const key = [...pick("traffic."), ...pick("nodes."), ...pick("faults."), ...pick("churn.")].slice(0, 24);
+  // A short digest per model; everything is in the database and the report.
+  const only = (prefix: string, names: string[]) => names.map((n) => [prefix + n, s.metrics[prefix + n]] as const).filter(([, v]) => v !== undefined);
+  const key = [
+    ...only("traffic.", ["fetches", "success_ratio", "fetch_latency_s.p50", "fetch_latency_s.p99"]),
+    ...pick("nodes."),
+    ...only("faults.", ["crashes", "recoveries", "region_outages", "partitions"]),
+    ...only("churn.", ["departures", "arrivals"]),
+    ...only("storage.", ["segments", "segments_lost", "segments_unavailable", "repairs_completed", "audits_failed", "availability"]),
+    ...only("chain.", ["blocks_produced", "missed_slot_rate", "lib_height", "finality_latency_s.p50", "finality_latency_s.p99", "conflicting_irreversible", "nakamoto_seats"]),
+  ];
   for (const [k, v] of key) lines.push(`  ${k.padEnd(36)} ${Number.isInteger(v) ? v.toLocaleString("en-US") : v.toPrecision(4)}`);
   lines.push(`  (all metrics: npx popsim show ${s.runId}${s.db.endsWith(DEFAULT_DB) ? "" : ` --db ${s.db}`})`);
   return lines.join("\n");

@@ -22,7 +22,10 @@ interface IStakeSource {
 ///      moment. Changes of *other* accounts' stake (ΣS) are not checkpointed per account: regeneration since
 ///      the last settlement uses the share at read time. That approximation is documented and bounded by one
 ///      window of capacity. A new account starts empty (settled at its first stake), so moving stake between
-///      accounts does not mint a fresh full window.
+///      accounts does not mint a fresh full window. An account never settled counts as settled at `startTime`
+///      (this contract's deployment) with nothing: every stake change settles first, so the only stake an
+///      unsettled account can hold is stake written at genesis (Staking.genesisStake), which then regenerates
+///      from genesis like anyone's — without one settlement call per genesis holder.
 contract LIT {
     struct Account {
         uint256 available;
@@ -35,6 +38,8 @@ contract LIT {
     uint8 public constant decimals = 0;
 
     IStakeSource public immutable staking;
+    /// Deployment time: when accounts that were never settled start regenerating.
+    uint64 public immutable startTime;
     uint256 public immutable capacityPerWindow;
     uint256 public immutable windowSeconds;
     address public meter;
@@ -56,6 +61,7 @@ contract LIT {
         meter = meter_;
         capacityPerWindow = capacityPerWindow_;
         windowSeconds = windowSeconds_;
+        startTime = uint64(block.timestamp);
     }
 
     function setMeter(address newMeter) external {
@@ -91,8 +97,9 @@ contract LIT {
     /// Available LIT now.
     function balanceOf(address account) public view returns (uint256) {
         Account memory a = accounts[account];
+        // Never settled: as if settled at `startTime` with nothing (see the contract notes).
+        if (!a.seen) a.updatedAt = startTime;
         uint256 cap = capacityOf(account);
-        if (!a.seen) return 0;
         uint256 regenerated = a.available + cap * (block.timestamp - a.updatedAt) / windowSeconds;
         return regenerated < cap ? regenerated : cap;
     }

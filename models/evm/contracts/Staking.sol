@@ -23,6 +23,14 @@ interface IStakeObserver {
 ///  - Slashing: only `slasher` (the consensus module's account) may slash, once per evidence id. Slashed tokens
 ///    are burned: transferred to BURN_ADDRESS and added to `burned`. POP has no burn function, so
 ///    totalSupply stays 1.6e9 and the burned amount is explicit (DOMAIN.md §d invariant).
+///  - Genesis: until `sealGenesis`, the admin may write the chain's initial stakes, delegates, approvals and
+///    masternode bonds in bulk (`genesis*`), paying the tokens itself. This is a chain spec's genesis allocation
+///    done through the contract's own bookkeeping and checks — the same state as one `stake`, `registerDelegate`,
+///    `vote` or `registerMasternode` per holder — at a small fraction of the cost of one transaction per holder
+///    (thousands of holders would otherwise cost seconds of EVM time per run). Per-holder `Staked` and `Voted`
+///    events are not emitted for genesis writes (a genesis allocation has no transactions), and LIT is not told
+///    (it regenerates never-settled accounts from its deployment, see LIT.sol); delegate and masternode
+///    registrations still emit their events.
 /// @dev Time is block.timestamp (seconds), which popsim derives from the simulated clock. Token conservation:
 ///      token.balanceOf(this) == totalStaked + totalUnbonding + totalBonded at all times.
 contract Staking {
@@ -73,6 +81,9 @@ contract Staking {
     uint256 public burned;
     mapping(bytes32 => bool) public evidenceUsed;
 
+    /// True once `sealGenesis` ran: the bulk genesis functions are closed for ever.
+    bool public genesisSealed;
+
     event Staked(address indexed account, uint256 amount);
     event Unstaked(address indexed account, uint256 amount, uint256 releaseAt);
     event Withdrawn(address indexed account, uint256 amount);
@@ -104,6 +115,8 @@ contract Staking {
     error ObserverAlreadySet();
     error ZeroAddress();
     error TokenTransferFailed();
+    error GenesisClosed();
+    error LengthMismatch();
 
     constructor(
         IERC20 token_,
@@ -186,12 +199,7 @@ contract Staking {
     // ------------------------------------------------------------------ delegates and votes
 
     function registerDelegate() external {
-        if (delegateIndex[msg.sender] != 0) revert AlreadyDelegate(msg.sender);
-        uint256 staked = stakeOf[msg.sender];
-        if (staked < delegateMinStake) revert DelegateStakeTooLow(staked, delegateMinStake);
-        delegateList.push(msg.sender);
-        delegateIndex[msg.sender] = delegateList.length;
-        emit DelegateRegistered(msg.sender);
+        _registerDelegate(msg.sender);
     }
 
     /// Votes already cast for the delegate stay recorded (and come back if it registers again), but the
@@ -203,32 +211,15 @@ contract Staking {
 
     /// Replace the caller's approval list. An empty list withdraws all approvals.
     function vote(address[] calldata candidates) external {
-        uint256 count = candidates.length;
-        if (count > maxApprovals) revert TooManyApprovals(count, maxApprovals);
-        for (uint256 i = 0; i < count; i++) {
-            address candidate = candidates[i];
-            if (delegateIndex[candidate] == 0) revert NotDelegate(candidate);
-            for (uint256 j = 0; j < i; j++) {
-                if (candidates[j] == candidate) revert DuplicateApproval(candidate);
-            }
-        }
-        uint256 weight = stakeOf[msg.sender];
-        _subVotes(msg.sender, weight);
-        approvals[msg.sender] = candidates;
-        _addVotes(msg.sender, weight);
+        uint256 weight = _setApprovals(msg.sender, candidates);
         emit Voted(msg.sender, candidates, weight);
     }
 
     // ------------------------------------------------------------------ masternodes
 
     function registerMasternode() external {
-        if (masternodes[msg.sender].status != MasternodeStatus.None) revert MasternodeExists(msg.sender);
+        _addMasternode(msg.sender);
         _pull(msg.sender, masternodeBond);
-        masternodes[msg.sender] = Masternode({bond: masternodeBond, unbondingUntil: 0, status: MasternodeStatus.Active});
-        masternodeList.push(msg.sender);
-        masternodeIndex[msg.sender] = masternodeList.length;
-        totalBonded += masternodeBond;
-        emit MasternodeRegistered(msg.sender, masternodeBond);
     }
 
     function unbondMasternode() external {
@@ -245,6 +236,62 @@ contract Staking {
         totalBonded -= node.bond;
         if (node.bond != 0) _push(msg.sender, node.bond);
         emit MasternodeWithdrawn(msg.sender, node.bond);
+    }
+
+    // ------------------------------------------------------------------ genesis (admin, before sealGenesis)
+
+    /// Stake `amounts[i]` for `accounts[i]` (added to any stake it has), paid by the admin in one transfer. The stake
+    /// observer is not told: LIT counts an account it never settled as settled at its own deployment with nothing,
+    /// which is exact for stake written in the block LIT was deployed in (the chain's genesis block).
+    function genesisStake(address[] calldata accounts, uint256[] calldata amounts) external {
+        _onlyGenesis();
+        if (accounts.length != amounts.length) revert LengthMismatch();
+        uint256 total = 0;
+        for (uint256 i = 0; i < accounts.length; i++) {
+            address account = accounts[i];
+            uint256 amount = amounts[i];
+            if (amount == 0) continue;
+            stakeOf[account] += amount;
+            total += amount;
+            _addVotes(account, amount);
+        }
+        totalStaked += total;
+        if (total != 0) _pull(msg.sender, total);
+    }
+
+    /// Register `accounts` as delegates, with `registerDelegate`'s checks.
+    function genesisDelegates(address[] calldata accounts) external {
+        _onlyGenesis();
+        for (uint256 i = 0; i < accounts.length; i++) _registerDelegate(accounts[i]);
+    }
+
+    /// Cast approvals for `voters`: voter i approves the next `counts[i]` entries of `candidates` (a flat list, so
+    /// the call needs no nested arrays), with `vote`'s checks.
+    function genesisVotes(address[] calldata voters, address[] calldata candidates, uint256[] calldata counts) external {
+        _onlyGenesis();
+        if (voters.length != counts.length) revert LengthMismatch();
+        uint256 at = 0;
+        for (uint256 i = 0; i < voters.length; i++) {
+            uint256 end = at + counts[i];
+            if (end > candidates.length) revert LengthMismatch();
+            _setApprovals(voters[i], candidates[at:end]);
+            at = end;
+        }
+        if (at != candidates.length) revert LengthMismatch();
+    }
+
+    /// Bond `nodes` as active masternodes, the bonds paid by the admin in one transfer.
+    function genesisMasternodes(address[] calldata nodes) external {
+        _onlyGenesis();
+        for (uint256 i = 0; i < nodes.length; i++) _addMasternode(nodes[i]);
+        uint256 total = masternodeBond * nodes.length;
+        if (total != 0) _pull(msg.sender, total);
+    }
+
+    /// Close the genesis functions for ever.
+    function sealGenesis() external {
+        _onlyGenesis();
+        genesisSealed = true;
     }
 
     // ------------------------------------------------------------------ slashing
@@ -324,6 +371,53 @@ contract Staking {
     }
 
     // ------------------------------------------------------------------ internals
+
+    function _onlyGenesis() private view {
+        if (msg.sender != admin) revert NotAdmin(msg.sender);
+        if (genesisSealed) revert GenesisClosed();
+    }
+
+    function _registerDelegate(address account) private {
+        if (delegateIndex[account] != 0) revert AlreadyDelegate(account);
+        uint256 staked = stakeOf[account];
+        if (staked < delegateMinStake) revert DelegateStakeTooLow(staked, delegateMinStake);
+        delegateList.push(account);
+        delegateIndex[account] = delegateList.length;
+        emit DelegateRegistered(account);
+    }
+
+    /// Returns the voter's weight (its stake).
+    function _setApprovals(address voter, address[] calldata candidates) private returns (uint256 weight) {
+        uint256 count = candidates.length;
+        if (count > maxApprovals) revert TooManyApprovals(count, maxApprovals);
+        for (uint256 i = 0; i < count; i++) {
+            address candidate = candidates[i];
+            if (delegateIndex[candidate] == 0) revert NotDelegate(candidate);
+            for (uint256 j = 0; j < i; j++) {
+                if (candidates[j] == candidate) revert DuplicateApproval(candidate);
+            }
+        }
+        weight = stakeOf[voter];
+        _subVotes(voter, weight);
+        approvals[voter] = candidates;
+        // From calldata, not by re-reading the list just stored (saves one storage read per candidate).
+        if (weight != 0) {
+            for (uint256 i = 0; i < count; i++) {
+                votesFor[candidates[i]] += weight;
+            }
+        }
+    }
+
+    /// Records an active masternode with a full bond; the caller pulls the tokens (checks before effects before
+    /// the external transfer).
+    function _addMasternode(address node) private {
+        if (masternodes[node].status != MasternodeStatus.None) revert MasternodeExists(node);
+        masternodes[node] = Masternode({bond: masternodeBond, unbondingUntil: 0, status: MasternodeStatus.Active});
+        masternodeList.push(node);
+        masternodeIndex[node] = masternodeList.length;
+        totalBonded += masternodeBond;
+        emit MasternodeRegistered(node, masternodeBond);
+    }
 
     function _addVotes(address voter, uint256 weight) private {
         if (weight == 0) return;
