@@ -5,8 +5,12 @@
 import { Effect, Option } from "effect";
 import { Argument, Command, Flag } from "effect/cli";
 import { NodeServices } from "@effect/platform-node";
-import { CliFailure, DEFAULT_DB, EXIT, describeRun, runCommand, scenariosCommand, showCommand, load } from "./commands.ts";
+import {
+  CliFailure, DEFAULT_DB, DEFAULT_EXPORT_DIR, EXIT, describeExport, describeReport, describeRun, exportCommand, reportCommand, runCommand,
+  scenariosCommand, showCommand, load,
+} from "./commands.ts";
 import { packageVersion } from "./codeVersion.ts";
+import { sweep, worker, compare } from "../sweep/commands.ts";
 
 const dbFlag = Flag.String("db").pipe(Flag.withDefault(DEFAULT_DB), Flag.withDescription(`results database file (DuckDB), default ./${DEFAULT_DB}`));
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print exactly one JSON object on stdout; human output goes to stderr"));
@@ -59,17 +63,57 @@ const show = Command.make(
   (a) => guard(async () => { process.stdout.write((await showCommand(a.runId, a.db, a.json)) + "\n"); }),
 ).pipe(Command.withDescription("Show one stored run: identity, status, trace hash and every metric."));
 
+const report = Command.make(
+  "report",
+  {
+    selector: Argument.String("run").pipe(Argument.withDescription("a run id, a run-id prefix (all runs starting with it) or a sweep id")),
+    db: dbFlag,
+    out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("output folder (default ./reports-out/<id>/)")),
+    json: jsonFlag,
+  },
+  (a) =>
+    guard(async () => {
+      const r = await reportCommand({ selector: a.selector, db: a.db, out: Option.getOrUndefined(a.out) });
+      if (a.json) process.stdout.write(JSON.stringify(r) + "\n");
+      else process.stderr.write(describeReport(r) + "\n");
+    }),
+).pipe(Command.withDescription("Write a self-contained HTML report (identity, metrics, charts; mean and 95 % CI across several runs) with its charts as SVG and PNG."));
+
+const exportTables = Command.make(
+  "export",
+  {
+    format: Flag.String("format").pipe(Flag.withDescription("parquet or csv")),
+    db: dbFlag,
+    out: Flag.String("out").pipe(Flag.optional, Flag.withDescription(`output folder (default ./${DEFAULT_EXPORT_DIR}/)`)),
+    json: jsonFlag,
+  },
+  (a) =>
+    guard(async () => {
+      const r = await exportCommand({ format: a.format, db: a.db, out: Option.getOrUndefined(a.out) });
+      if (a.json) process.stdout.write(JSON.stringify(r) + "\n");
+      else process.stderr.write(describeExport(r) + "\n");
+    }),
+).pipe(Command.withDescription("Export every results table (runs, metrics, timeseries, events) to Parquet or CSV files, one per table."));
+
 const start = Command.make("start", { db: dbFlag }, (a) =>
   guard(async () => {
     const s = await runCommand({ scenario: "default", sets: [], db: a.db, json: false, check: false });
     process.stderr.write(describeRun(s) + "\n");
     process.stderr.write(`\npopsim: the default scenario's results are in ${s.db} (run ${s.runId}).\n`);
+    let html: string;
+    try {
+      html = (await reportCommand({ selector: s.runId, db: s.db })).html;
+    } catch (e) {
+      const why = e instanceof CliFailure ? e.message : ((e as Error)?.stack ?? String(e));
+      throw new CliFailure(`popsim: the run is stored, but writing its report failed: ${why}\nretry: npx popsim report ${s.runId} --db ${s.db}`, EXIT.failed);
+    }
+    process.stderr.write(`popsim: its report: ${html}\n`);
   }),
-).pipe(Command.withDescription("Run the default scenario end to end and print where its results are (what `npm start` does)."));
+).pipe(Command.withDescription("Run the default scenario end to end, write its report and print where both are (what `npm start` does)."));
 
 const popsim = Command.make("popsim").pipe(
   Command.withDescription("popsim — a deterministic discrete-event simulator and economic testbed for the POP Network."),
-  Command.withSubcommands([run, scenarios, show, start]),
+  Command.withSubcommands([run, scenarios, show, report, exportTables, start, sweep, worker, compare]),
 );
 
 const program = Command.run(popsim, { version: packageVersion() });
