@@ -10,6 +10,7 @@ import {
   scenariosCommand, showCommand, load,
 } from "./commands.ts";
 import { packageVersion } from "./codeVersion.ts";
+import { guard } from "./guard.ts";
 import { sweep, worker, compare } from "../sweep/commands.ts";
 
 const dbFlag = Flag.String("db").pipe(Flag.withDefault(DEFAULT_DB), Flag.withDescription(`results database file (DuckDB), default ./${DEFAULT_DB}`));
@@ -19,22 +20,6 @@ const setFlag = Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("o
 const eventsFlag = Flag.Boolean("events").pipe(Flag.withDefault(false), Flag.withDescription("also store one row per processed event in the `events` table (capped at 2 M rows; for small runs)"));
 const checkFlag = Flag.Boolean("check").pipe(Flag.withDefault(false), Flag.withDescription("run every invariant checker after every event (slow)"));
 
-/** Turn a thrown failure into stderr text and an exit code, never a stack trace for expected failures. */
-const guard = <A>(f: () => Promise<A>) =>
-  Effect.tryPromise({ try: f, catch: (e) => e }).pipe(
-    Effect.catch((e: unknown) =>
-      Effect.sync(() => {
-        if (e instanceof CliFailure) {
-          process.stderr.write(e.message + "\n");
-          process.exitCode = e.exitCode;
-        } else {
-          process.stderr.write(`popsim: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
-          process.exitCode = EXIT.failed;
-        }
-        return undefined;
-      }),
-    ),
-  );
 
 const run = Command.make(
   "run",

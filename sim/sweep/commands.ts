@@ -31,6 +31,7 @@ import type * as HtmlModule from "./compareHtml.ts";
 import { executeJobs, sweepIdFor, type SweepOutcome, type SweepRunRecord } from "./sweep.ts";
 import { checkGuardrails, comparePaired, CONFIDENCE, mergeGuardrails, paramDiff, type MetricComparison } from "./compare.ts";
 import type { CompareReport, CompareRunRef } from "./compareHtml.ts";
+import { guard } from "../cli/guard.ts";
 
 const queueModule = (): Promise<typeof QueueModule> => import("./queue.ts");
 const htmlModule = (): Promise<typeof HtmlModule> => import("./compareHtml.ts");
@@ -445,22 +446,6 @@ const workersFlag = Flag.Int("workers").pipe(Flag.optional, Flag.withDescription
 const queueFlag = Flag.String("queue").pipe(Flag.optional, Flag.withDescription("run the jobs on a BullMQ queue at this Redis URL (redis://HOST:PORT) instead of locally; start workers with `popsim worker --queue …`"));
 const freshFlag = Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("run every job again instead of reusing completed runs with the same identity"));
 
-/** Turns a thrown failure into stderr text and an exit code (as sim/cli/main.ts does). */
-const guard = <A>(f: () => Promise<A>) =>
-  Effect.tryPromise({ try: f, catch: (e) => e }).pipe(
-    Effect.catch((e: unknown) =>
-      Effect.sync(() => {
-        if (e instanceof CliFailure) {
-          process.stderr.write(e.message + "\n");
-          process.exitCode = e.exitCode;
-        } else {
-          process.stderr.write(`popsim: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
-          process.exitCode = EXIT.failed;
-        }
-        return undefined;
-      }),
-    ),
-  );
 
 export const sweep = Command.make(
   "sweep",
