@@ -34,6 +34,7 @@
  * only flat memory. Functions return node *indexes* into the table; `table.nodeId[index]` gives the id.
  */
 import type { Prng } from "../../sim/kernel/prng.ts";
+import { fmix32 } from "../../sim/kernel/hash.ts";
 
 /** What placement needs to know about a masternode. */
 export interface MasternodeInfo {
@@ -451,16 +452,6 @@ function denseIndex(index: Map<number | string, number>, id: number | string): n
   return dense;
 }
 
-/** murmur3's 32-bit finaliser: a bijection with full avalanche. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 function nodeHashKey(nodeId: number): number {
   const lo = nodeId >>> 0;
   const hi = Math.floor(nodeId / TWO_POW_32) >>> 0;
@@ -484,6 +475,7 @@ function segmentLanes(segmentKey: number): [number, number] {
  * load, and failed-holder counts matching the hypergeometric law).
  */
 function weightOf(segA: number, segB: number, nodeKey: number): number {
+  // fmix32 (sim/kernel/hash.ts) inlined by hand: this runs once per (segment, node) pair in the hot loop.
   let h = ((nodeKey ^ segA) + Math.imul(nodeKey, segB)) | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

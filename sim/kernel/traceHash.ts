@@ -9,6 +9,8 @@
  * different seeds and constants so that the 64-bit result has no trivial collisions. Times (≤ 2^53) are fed as
  * two 32-bit words. It is not cryptographic; it detects divergence, it does not resist forgery.
  */
+import { fmix32 } from "./hash.ts";
+
 const TWO_POW_32 = 4294967296;
 
 export class TraceHash {
@@ -56,16 +58,7 @@ export class TraceHash {
 
   /** Final 64-bit value as 16 hex digits (finalised with fmix32 on each lane, without altering state). */
   hex(): string {
-    const f = (h: number, other: number): number => {
-      h ^= this.count;
-      h ^= other;
-      h ^= h >>> 16;
-      h = Math.imul(h, 0x85ebca6b);
-      h ^= h >>> 13;
-      h = Math.imul(h, 0xc2b2ae35);
-      h ^= h >>> 16;
-      return h >>> 0;
-    };
+    const f = (h: number, other: number): number => fmix32(h ^ this.count ^ other);
     const a = f(this.h1, this.h2 >>> 7), b = f(this.h2, this.h1 >>> 11);
     return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
   }
