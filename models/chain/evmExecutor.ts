@@ -46,7 +46,7 @@ import { invariant } from "../../sim/kernel/invariant.ts";
 import { exponential } from "../../sim/kernel/distributions.ts";
 import { DAY } from "../../sim/kernel/time.ts";
 import type { Counter, Histogram, Metrics } from "../../sim/kernel/metrics.ts";
-import type { AbiValue } from "../evm/abi.ts";
+import type { AbiValue, DecodedLog } from "../evm/abi.ts";
 import type { PopSystem } from "../evm/genesis.ts";
 import type { AddressHex } from "../evm/hex.ts";
 import type { CallResult, Contract, EvmHost } from "../evm/host.ts";
@@ -64,7 +64,26 @@ export interface EvmCallData {
   contract: "token" | "channels" | "staking" | "lit" | "rewardPool";
   fn: string;
   args: readonly AbiValue[];
+  /**
+   * Told the outcome once the transaction has executed (its block became final): the call's result, or, when the
+   * sender's LIT was short, a refusal (`refusedLit`, no effect). Runs inside the executor's awaited event and must
+   * stay synchronous; it may schedule kernel events. Not called for a transaction the pool dropped (submitTx said so).
+   */
+  onResult?: (outcome: EvmCallOutcome) => void;
 }
+
+/** What the sender of an `evm` transaction learns when it executes. */
+export interface EvmCallOutcome {
+  ok: boolean;
+  refusedLit: boolean;
+  /** The call's result (undefined when refused for LIT). */
+  result: CallResult | undefined;
+  blockNumber: number;
+  timestampUs: number;
+}
+
+/** Told after each executed block that carried transactions, with every log its calls emitted (in order). */
+export type BlockExecutedListener = (ctx: SimContext, block: { number: number; timestampUs: number; logs: readonly DecodedLog[] }) => void;
 
 export interface TxFailure {
   txId: number;
@@ -125,6 +144,7 @@ export class EvmChain {
   private readonly c: Record<"blocks" | "calls" | "txs" | "refusedLit" | "reverted" | "litConsumed" | "gasUsed" | "topUps" | "registrations", Counter>;
   private readonly gasByKind: Record<(typeof TX_KINDS)[number] | "lit", Histogram>;
   private litOk = 0;
+  private readonly executedListeners: BlockExecutedListener[] = [];
 
   private constructor(world: EvmWorld, chain: Chain, g: Awaited<ReturnType<typeof deployChainGenesis>>) {
     this.chain = chain;
@@ -227,6 +247,11 @@ export class EvmChain {
     invariant(this.audit.problem === undefined, () => `chain EVM audit at the end of the run: ${this.audit.problem}`);
   }
 
+  /** Listen to executed blocks (receivers watching for DidStartSettling, the economy's books). */
+  onBlockExecuted(listener: BlockExecutedListener): void {
+    this.executedListeners.push(listener);
+  }
+
   /** Address of a ledger account. */
   addressOf(account: number): AddressHex {
     return this.accounts.address[account];
@@ -260,6 +285,7 @@ export class EvmChain {
     host.setBlock({ number: qb.number, timestampUs: qb.timestampUs, coinbase: qb.coinbase });
     if (qb.txs.length === 0) return;
     let blockGas = 0n;
+    const logs: DecodedLog[] = [];
     for (const { id, body } of qb.txs) {
       this.c.txs.add(1);
       const sender = this.senderOf(body);
@@ -270,6 +296,7 @@ export class EvmChain {
         if (!lit.ok) {
           this.c.refusedLit.add(1);
           this.fail(id, body, qb.number, lit.revertReason ?? "LIT.consume reverted", true);
+          if (body.kind === "evm") (body.data as EvmCallData).onResult?.({ ok: false, refusedLit: true, result: undefined, blockNumber: qb.number, timestampUs: qb.timestampUs });
           continue;
         }
         this.litOk++;
@@ -282,6 +309,8 @@ export class EvmChain {
       blockGas += r.gasUsed;
       this.gasByKind[body.kind].observe(Number(r.gasUsed));
       this.audit.noteLogs(r);
+      for (const l of r.logs) logs.push(l);
+      if (body.kind === "evm") (body.data as EvmCallData).onResult?.({ ok: r.ok, refusedLit: false, result: r, blockNumber: qb.number, timestampUs: qb.timestampUs });
       // A slash of an offender with nothing staked reverts in the contract, but the evidence still counts for
       // consensus (the offender becomes ineligible); the ledger then slashes 0 too.
       const nothingToSlash = body.kind === "evidence" && !r.ok && r.revert?.name === "NothingToSlash";
@@ -295,6 +324,7 @@ export class EvmChain {
     this.c.gasUsed.add(Number(blockGas));
     this.c.blocks.add(1);
     ctx.traceMix(Number(blockGas & 0xffffffffn));
+    for (const l of this.executedListeners) l(ctx, { number: qb.number, timestampUs: qb.timestampUs, logs });
     if (this.checkEveryBlock) await this.audit.run(false);
   }
 
