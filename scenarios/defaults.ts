@@ -5,6 +5,11 @@
 import type { Scenario } from "./schema.ts";
 import { STORAGE_DEFAULTS } from "../models/storage/params.ts";
 import { CHAIN_DEFAULTS } from "../models/chain/params.ts";
+import { AGENTS_DEFAULTS } from "../models/agents/params.ts";
+import { DISTRIBUTION_DEFAULTS } from "../models/distribution/params.ts";
+import { CHANNELS_DEFAULTS } from "../models/channels/params.ts";
+import { MODERATION_DEFAULTS } from "../models/moderation/params.ts";
+import { ECONOMY_DEFAULTS } from "../models/economy/params.ts";
 
 const noChurn = {
   enabled: false,
@@ -56,7 +61,7 @@ export const DEFAULTS: Scenario = {
     sameRegionPreference: 0.8,
   },
   guardrails: [],
-  models: { storage: STORAGE_DEFAULTS, chain: CHAIN_DEFAULTS, channels: {}, distribution: {}, moderation: {}, economy: {} },
+  models: { storage: STORAGE_DEFAULTS, chain: CHAIN_DEFAULTS, agents: AGENTS_DEFAULTS, distribution: DISTRIBUTION_DEFAULTS, channels: CHANNELS_DEFAULTS, moderation: MODERATION_DEFAULTS, economy: ECONOMY_DEFAULTS },
 };
 
 /** Defaults for one fault-timeline entry: a scenario states only `at`, `action` and what it needs. */

@@ -212,6 +212,18 @@ function crossCheck(s: Scenario): ScenarioProblem[] {
   for (const q of storageCrossCheck(s.models.storage, { masternodes: s.population.masternodes, durationUs: duration })) {
     p.push({ path: q.path, value: show(q.value), expected: q.expected });
   }
+  // The streaming economy: its sections depend on each other and on the chain's EVM.
+  const m = s.models;
+  const needs = (path: string, on: boolean, what: string) => { if (on) p.push({ path, value: "true", expected: what }); };
+  needs("models.agents.enabled", m.agents.enabled && !m.distribution.enabled, "models.distribution.enabled too: agents watch through the swarm");
+  needs("models.channels.enabled", m.channels.enabled && !(m.chain.enabled && m.chain.evm.enabled), "models.chain.enabled and models.chain.evm.enabled: channels open, claim and settle in the EVM");
+  needs("models.economy.enabled", m.economy.enabled && !(m.chain.enabled && m.chain.evm.enabled), "models.chain.enabled and models.chain.evm.enabled: rewards go through the RewardPool contract");
+  for (const sec of ["channels", "moderation", "economy"] as const) {
+    needs(`models.${sec}.enabled`, m[sec].enabled && !m.agents.enabled, "models.agents.enabled too: this model is driven by the agents");
+  }
+  if (m.agents.enabled && m.channels.enabled && m.channels.viewerBudgetPop > m.chain.evm.liquidPop.viewer) {
+    p.push({ path: "models.channels.viewerBudgetPop", value: show(m.channels.viewerBudgetPop), expected: `at most models.chain.evm.liquidPop.viewer (${m.chain.evm.liquidPop.viewer}): a wallet cannot lock more POP than it holds` });
+  }
   const chain = s.models.chain;
   if (chain.enabled) {
     if (s.population.delegates < chain.activeDelegates) p.push({ path: "models.chain.activeDelegates", value: show(chain.activeDelegates), expected: `at most population.delegates (${s.population.delegates}): every active seat needs a delegate node` });

@@ -17,6 +17,11 @@ import { parseDuration, DAY } from "../sim/kernel/time.ts";
 import { REGION_NAMES } from "../sim/net/regions.ts";
 import { StorageParams } from "../models/storage/params.ts";
 import { ChainParams } from "../models/chain/params.ts";
+import { AgentsParams } from "../models/agents/params.ts";
+import { DistributionParams } from "../models/distribution/params.ts";
+import { ChannelsParams } from "../models/channels/params.ts";
+import { ModerationParams } from "../models/moderation/params.ts";
+import { EconomyParams } from "../models/economy/params.ts";
 
 /** The longest simulated duration a scenario may ask for (a limit on everything). */
 export const DURATION_MAX_TICKS = 10 * 365 * DAY;
@@ -171,10 +176,16 @@ export const Scenario = Schema.Struct({
     storage: StorageParams,
     /** SDPoS consensus: election, schedule, blocks, finality, slashing, attacks (models/chain/params.ts). */
     chain: ChainParams,
-    channels: Schema.Struct({}),
-    distribution: Schema.Struct({}),
-    moderation: Schema.Struct({}),
-    economy: Schema.Struct({}),
+    /** Viewers, creators, masternodes, ephemeral masternodes: who watches, uploads and serves (models/agents/params.ts). */
+    agents: AgentsParams,
+    /** Swarm delivery: segments, piece selection, peers and origins, QoE (models/distribution/params.ts). */
+    distribution: DistributionParams,
+    /** Payment channels and probabilistic tickets in the EVM (models/channels/params.ts). */
+    channels: ChannelsParams,
+    /** Screening by SuperDelegates: classifier, quorum, queue, appeals (models/moderation/params.ts). */
+    moderation: ModerationParams,
+    /** Rewards through the RewardPool, operator P&L, token metrics (models/economy/params.ts). */
+    economy: EconomyParams,
   }),
 });
 

@@ -4,10 +4,11 @@
  * Purpose: two checkers for a chain that runs real contracts, observed from outside the executor:
  * - chain.evm_supply — POP is conserved and fully accounted for (DOMAIN.md §d, §f):
  *     POPToken.totalSupply() == 1.6e9 × 1e18, and
- *     liquid + staked + channel escrow + reward pool + burned == totalSupply, exactly (bigint), where
- *     liquid = Σ balanceOf over every other holder (accounts, the treasury and system keys, any address a
- *     Transfer ever named), staked = balanceOf(Staking), escrow = balanceOf(Unidirectional), reward pool =
- *     balanceOf(RewardPool), burned = balanceOf(dead address); and the contracts' books agree with their
+ *     liquid + staked + channel escrow + ticket deposits + reward pool + burned == totalSupply, exactly (bigint),
+ *     where liquid = Σ balanceOf over every other holder (accounts, the treasury and system keys, any address a
+ *     Transfer ever named), staked = balanceOf(Staking), escrow = balanceOf(Unidirectional), ticket deposits =
+ *     balanceOf(TicketBroker) (senders' deposits and reserves), reward pool = balanceOf(RewardPool), burned =
+ *     balanceOf(dead address); and the contracts' books agree with their
  *     balances: balanceOf(Staking) == totalStaked + totalUnbonding + totalBonded, burned == Staking.burned().
  * - chain.evm_ledger — the consensus ledger mirrors the Staking contract (its source of truth): every candidate's
  *   `votesFor` equals the ledger's approval stake, `totalStaked` equals the ledger's total, the stakes of accounts
@@ -54,6 +55,8 @@ export interface SupplyBreakdown {
   unbonding: Wei;
   bonded: Wei;
   escrow: Wei;
+  /** TicketBroker's balance: probabilistic-micropayment deposits and reserves. */
+  ticketDeposits: Wei;
   rewardPool: Wei;
   burned: Wei;
 }
@@ -63,9 +66,9 @@ export class EvmAudit {
   supplyProblem: string | undefined;
   /** The first ledger/contract disagreement found. */
   ledgerProblem: string | undefined;
-  readonly last: SupplyBreakdown = { supply: 0n, liquid: 0n, staked: 0n, unbonding: 0n, bonded: 0n, escrow: 0n, rewardPool: 0n, burned: 0n };
+  readonly last: SupplyBreakdown = { supply: 0n, liquid: 0n, staked: 0n, unbonding: 0n, bonded: 0n, escrow: 0n, ticketDeposits: 0n, rewardPool: 0n, burned: 0n };
   private readonly in: EvmAuditInput;
-  /** Token balances of holders outside the four category contracts, as of their last re-read. */
+  /** Token balances of holders outside the category contracts (and the dead address), as of their last re-read. */
   private readonly balances = new Map<AddressHex, Wei>();
   private readonly touched = new Set<AddressHex>();
   private readonly stakeTouched = new Set<number>();
@@ -75,7 +78,7 @@ export class EvmAudit {
   constructor(input: EvmAuditInput) {
     this.in = input;
     const { system, accounts } = input;
-    this.categories = new Set([system.staking.address, system.channels.address, system.rewardPool.address, BURN_ADDRESS]);
+    this.categories = new Set([system.staking.address, system.channels.address, system.tickets.address, system.rewardPool.address, BURN_ADDRESS]);
     // Genesis balances are known: each account holds its liquid allocation, plus the bond if it registers later.
     const registersLater = new Set(accounts.unbonded);
     const bond = system.options.masternodeBondWei;
@@ -88,6 +91,7 @@ export class EvmAudit {
     m.gauge("chain.staked_pop", () => weiToPop(this.last.staked));
     m.gauge("chain.bonded_pop", () => weiToPop(this.last.bonded));
     m.gauge("chain.escrow_pop", () => weiToPop(this.last.escrow));
+    m.gauge("chain.ticket_deposits_pop", () => weiToPop(this.last.ticketDeposits));
     m.gauge("chain.reward_pool_pop", () => weiToPop(this.last.rewardPool));
     m.gauge("chain.burned_pop", () => weiToPop(this.last.burned));
   }
@@ -148,6 +152,7 @@ export class EvmAudit {
       unbonding: await view(system.staking, "totalUnbonding"),
       bonded: await view(system.staking, "totalBonded"),
       escrow: await balance(system.channels.address),
+      ticketDeposits: await balance(system.tickets.address),
       rewardPool: await balance(system.rewardPool.address),
       burned: await balance(BURN_ADDRESS),
     };
@@ -159,9 +164,9 @@ export class EvmAudit {
     const locked = s.staked + s.unbonding + s.bonded;
     if (stakingBalance !== locked) supplyProblems.push(`Staking holds ${stakingBalance} wei but its books say ${locked} (staked + unbonding + bonded)`);
     if (s.burned !== burnedBook) supplyProblems.push(`the dead address holds ${s.burned} wei but Staking.burned is ${burnedBook}`);
-    const sum = s.liquid + stakingBalance + s.escrow + s.rewardPool + s.burned;
+    const sum = s.liquid + stakingBalance + s.escrow + s.ticketDeposits + s.rewardPool + s.burned;
     if (sum !== s.supply) {
-      supplyProblems.push(`liquid ${s.liquid} + staked ${stakingBalance} + escrow ${s.escrow} + reward pool ${s.rewardPool} + burned ${s.burned} = ${sum} ≠ supply ${s.supply} (off by ${sum - s.supply} wei)`);
+      supplyProblems.push(`liquid ${s.liquid} + staked ${stakingBalance} + escrow ${s.escrow} + ticket deposits ${s.ticketDeposits} + reward pool ${s.rewardPool} + burned ${s.burned} = ${sum} ≠ supply ${s.supply} (off by ${sum - s.supply} wei)`);
     }
     if (supplyProblems.length > 0) this.supplyProblem ??= `at EVM block ${host.blockNumber}: ${supplyProblems.join("; ")}`;
 

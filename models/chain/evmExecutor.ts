@@ -61,7 +61,8 @@ import type { Block, Tx, TxBody, Wei } from "./types.ts";
 /** An opaque EVM transaction (`{ kind: "evm", data }`): a call of one of the system's contracts. */
 export interface EvmCallData {
   from: AddressHex;
-  contract: "token" | "channels" | "staking" | "lit" | "rewardPool";
+  /** A contract of the POP system; "tickets" is the TicketBroker (probabilistic micropayments). */
+  contract: "token" | "channels" | "staking" | "lit" | "rewardPool" | "tickets";
   fn: string;
   args: readonly AbiValue[];
   /**
@@ -128,6 +129,8 @@ export class EvmChain {
   private readonly kernel: Kernel;
   private readonly params: ChainParams;
   private readonly checkEveryBlock: boolean;
+  /** Audit supply and ledger after every executed block (check mode, or `evm.auditEveryBlock`). */
+  private readonly auditEveryBlock: boolean;
   private readonly queue: QueuedBlock[] = [];
   private executePending = false;
   private readonly litCost: bigint;
@@ -156,6 +159,7 @@ export class EvmChain {
     this.genesisCalls = g.calls;
     this.masternodesBonded = g.accounts.bondedAtGenesis;
     this.checkEveryBlock = world.kernel.checkingEveryEvent;
+    this.auditEveryBlock = this.checkEveryBlock || chain.params.evm.auditEveryBlock;
     const p = this.params;
     this.litCost = BigInt(p.evm.lit.costPerTx);
     this.slashPpm = BigInt(Math.round(p.slashFraction * 1e6));
@@ -325,7 +329,7 @@ export class EvmChain {
     this.c.blocks.add(1);
     ctx.traceMix(Number(blockGas & 0xffffffffn));
     for (const l of this.executedListeners) l(ctx, { number: qb.number, timestampUs: qb.timestampUs, logs });
-    if (this.checkEveryBlock) await this.audit.run(false);
+    if (this.auditEveryBlock) await this.audit.run(false);
   }
 
   /** The contract accepted the transaction: mirror it into the ledger (and the wallets' books). */

@@ -120,6 +120,12 @@ export const ChainParams = Schema.Struct({
      * executed block in check mode; the `chain.*_pop` gauges are the last audit's figures.
      */
     auditIntervalS: Positive,
+    /**
+     * Also audit (incrementally: holders named by a Transfer are re-read) after every executed block that carried
+     * transactions, outside check mode too — the economy's "supply invariant at every block". Costs a few view calls
+     * per such block.
+     */
+    auditEveryBlock: Schema.Boolean,
   }),
   cartel: Schema.Struct({
     /** The cartel's own share of all stake, s. */
@@ -170,6 +176,7 @@ export const CHAIN_DEFAULTS: ChainParams = {
     topUpFraction: 0.1,
     lit: { capacityPerWindow: 1_000_000_000, windowS: 86_400, costPerTx: 100 },
     auditIntervalS: 600,
+    auditEveryBlock: false,
   },
   cartel: { stakeShare: 0, candidates: 0, bribedFractionPerDay: 0, bribedFractionMax: 0 },
 };

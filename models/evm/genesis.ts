@@ -6,14 +6,22 @@
  * same state. Every key is derived from the run seed; nothing is random.
  *
  * Method, in order: POPToken mints 1.6e9 POP to the genesis key; the channel, staking, LIT and reward
- * contracts are deployed by the genesis key; Staking's stake observer is set to LIT; the reward pool is
+ * contracts are deployed by the genesis key; Staking's stake observer is set to LIT; the TicketBroker is
+ * deployed last (so the earlier contracts keep the addresses they had before it existed); the reward pool is
  * funded with `rewardPoolWei` and started; then `allocations` are transferred from the genesis key, which
  * keeps the rest (the treasury).
+ *
+ * Allocations go out with `POPToken.transferBatch`, ALLOCATION_CHUNK holders per call: a genesis of 10,000
+ * holders costs 50 calls instead of 10,000 (each call is ~1 ms of EVM time). The balances, the Transfer events
+ * and every contract address are the same as with one transfer per holder; only the genesis key's nonce differs.
  */
 import type { AbiValue } from "./abi.ts";
 import type { AddressHex } from "./hex.ts";
 import type { Contract, EvmHost } from "./host.ts";
 import { type KeyPair, deriveKeyPair } from "./sign.ts";
+
+/** Holders per `transferBatch` call: ~200 × ~30 k gas ≈ 6 M gas, well under the per-call gas limit. */
+export const ALLOCATION_CHUNK = 200;
 
 /** 1 POP in wei. */
 export const POP = 10n ** 18n;
@@ -45,6 +53,10 @@ export type GenesisOptions = {
   delegateMinStakeWei?: bigint;
   /** Default 1,200 blocks (1 h at 3 s blocks). */
   minSettlingPeriodBlocks?: bigint;
+  /** TicketBroker: blocks between `unlock` and `withdraw` (the recipients' redemption window). Default 1,200. */
+  ticketUnlockPeriodBlocks?: bigint;
+  /** TicketBroker: a recipient may draw at most 1/this of a sender's reserve. Default 20. */
+  ticketReserveShares?: bigint;
   /** Default halving with a 365-day half-life. */
   rewardSchedule?: { kind: RewardScheduleKind; periodS: bigint; decayPerPeriodWad?: bigint };
   /** Basis points per role, summing to 10,000. Default REWARD_ROLES_DEFAULT. */
@@ -64,6 +76,7 @@ export type PopSystem = {
   staking: Contract;
   lit: Contract;
   rewardPool: Contract;
+  tickets: Contract;
   options: Required<Omit<GenesisOptions, "allocations">>;
 };
 
@@ -76,6 +89,10 @@ export function genesisDefaults(seed: string | number | bigint): Required<Omit<G
     maxApprovals: 30n,
     delegateMinStakeWei: 0n,
     minSettlingPeriodBlocks: 1_200n,
+    // The same window as a channel's settling period: a recipient that checks hourly never loses a winning ticket.
+    ticketUnlockPeriodBlocks: 1_200n,
+    // A viewer pays a few dozen nodes a day; each may recover at most 5 % of its reserve from over-issued tickets.
+    ticketReserveShares: 20n,
     rewardSchedule: { kind: "halving", periodS: 365n * 86_400n, decayPerPeriodWad: 0n },
     rewardRoleBps: REWARD_ROLES_DEFAULT.map((r) => r.bps),
     litCapacityPerWindow: 1_000_000n,
@@ -119,11 +136,14 @@ export async function deployPopSystem(host: EvmHost, options: GenesisOptions): P
     o.rewardSchedule.decayPerPeriodWad ?? 0n,
     o.rewardRoleBps.map((b) => BigInt(b)),
   ]);
+  const tickets = await host.deploy(g, "TicketBroker", [token.address, o.ticketUnlockPeriodBlocks, o.ticketReserveShares]);
   await must(host, g, token, "transfer", [rewardPool.address, o.rewardPoolWei]);
   await must(host, keys.economy.address, rewardPool, "start", []);
-  for (const { address, amountWei } of options.allocations ?? []) {
-    await must(host, g, token, "transfer", [address, amountWei]);
+  const allocations = options.allocations ?? [];
+  for (let i = 0; i < allocations.length; i += ALLOCATION_CHUNK) {
+    const chunk = allocations.slice(i, i + ALLOCATION_CHUNK);
+    await must(host, g, token, "transferBatch", [chunk.map((a) => a.address), chunk.map((a) => a.amountWei)]);
   }
   const { allocations: _ignored, ...resolved } = o;
-  return { keys, token, channels, staking, lit, rewardPool, options: resolved };
+  return { keys, token, channels, staking, lit, rewardPool, tickets, options: resolved };
 }

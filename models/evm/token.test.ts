@@ -95,6 +95,49 @@ describe("POPToken", () => {
     await reverts(host, bob.address, token, "transferFrom", [alice.address, carol.address, 10_000n * POP], "InsufficientBalance");
   });
 
+  it("transferBatch pays each recipient in order with one Transfer each, all or nothing", async () => {
+    const r = await ok(host, alice.address, token, "transferBatch", [[bob.address, carol.address, bob.address], [1n, 2n * POP, 3n]]);
+    expect(r.values).toEqual([true]);
+    expect(r.logs.map((l) => l.args)).toEqual([
+      { from: alice.address, to: bob.address, value: 1n },
+      { from: alice.address, to: carol.address, value: 2n * POP },
+      { from: alice.address, to: bob.address, value: 3n },
+    ]);
+    expect(await host.tokenBalance(token, bob.address)).toBe(1_000n * POP + 4n);
+    expect(await host.tokenBalance(token, carol.address)).toBe(1_002n * POP);
+    const before = await host.tokenBalance(token, alice.address);
+    await reverts(host, alice.address, token, "transferBatch", [[bob.address, carol.address], [1n, before]], "InsufficientBalance");
+    await reverts(host, alice.address, token, "transferBatch", [[bob.address, ZERO], [1n, 1n]], "ZeroAddress");
+    await reverts(host, alice.address, token, "transferBatch", [[bob.address], [1n, 1n]], "LengthMismatch", [1n, 2n]);
+    expect(await host.tokenBalance(token, alice.address)).toBe(before);
+    await ok(host, alice.address, token, "transferBatch", [[], []]);
+  });
+
+  it("genesis pays 450 holders with three transferBatch calls, and the supply identity holds", async () => {
+    const { deployPopSystem, ALLOCATION_CHUNK } = await import("./genesis.ts");
+    const { createHost } = await import("./host.ts");
+    const { deriveKeyPair } = await import("./sign.ts");
+    const h = await createHost();
+    h.setBlock({ number: 1, timestampUs: 0 });
+    const holders = Array.from({ length: 450 }, (_, i) => ({ address: deriveKeyPair("batch", `h/${i}`).address, amountWei: BigInt(i + 1) * POP }));
+    const calls0 = h.callCount;
+    const sys = await deployPopSystem(h, { seed: "evm-test", allocations: holders });
+    const bare = await createHost();
+    bare.setBlock({ number: 1, timestampUs: 0 });
+    const calls1 = bare.callCount;
+    await deployPopSystem(bare, { seed: "evm-test" });
+    expect(h.callCount - calls0 - (bare.callCount - calls1)).toBe(Math.ceil(450 / ALLOCATION_CHUNK));
+    // Same contract addresses as the fixture's genesis (allocations come after every deployment).
+    for (const c of ["token", "channels", "staking", "lit", "rewardPool", "tickets"] as const) expect(sys[c].address).toBe(f.system[c].address);
+    let sum = 0n;
+    for (const x of holders) {
+      expect(await h.tokenBalance(sys.token, x.address)).toBe(x.amountWei);
+      sum += x.amountWei;
+    }
+    const treasury = await h.tokenBalance(sys.token, sys.keys.genesis.address);
+    expect(treasury + sum + (await h.tokenBalance(sys.token, sys.rewardPool.address))).toBe(TOTAL_SUPPLY_WEI);
+  });
+
   it("the constructor rejects a zero genesis address", async () => {
     const r = await host.deployRaw(alice.address, "POPToken", [ZERO]);
     expect(r.ok).toBe(false);

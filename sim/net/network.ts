@@ -97,6 +97,14 @@ export class Network {
     return this.latencyUs[this.nodes.region[from] * this.regionCount + this.nodes.region[to]];
   }
 
+  /**
+   * When `node`'s uplink finishes the transmissions queued on it, µs (≤ now when idle; 0 if it never sent). Lets a
+   * model gate on a sender's backlog (the distribution model's "spare capacity") without keeping its own copy.
+   */
+  uplinkFreeAtUs(node: number): number {
+    return node < this.upFree.length ? this.upFree[node] : 0;
+  }
+
   isPartitioned(from: number, to: number): boolean {
     return this.partition[this.nodes.region[from] * this.regionCount + this.nodes.region[to]] > 0;
   }

@@ -6,5 +6,6 @@
 import type { ModelPlugin } from "./run.ts";
 import { storagePlugin } from "../../models/storage/model.ts";
 import { chainPlugin } from "../../models/chain/plugin.ts";
+import { economyPlugin } from "../../models/agents/plugin.ts";
 
-export const MODEL_PLUGINS: readonly ModelPlugin[] = [storagePlugin, chainPlugin];
+export const MODEL_PLUGINS: readonly ModelPlugin[] = [storagePlugin, chainPlugin, economyPlugin];
