@@ -17,6 +17,7 @@
  */
 import type { ReportData } from "./queries.ts";
 import { storageSection } from "./sections/storage.ts";
+import { economySection } from "./sections/economy.ts";
 import { parseMetricName } from "./format.ts";
 import {
   charts, howToRead, metricsChart, metricsWithPrefix, MULTI_RUN_NOTE, seriesChart, seriesWithPrefix,
@@ -193,7 +194,7 @@ const chain: SectionEntry = {
  * The registry, in display order. To add a model's section: write its `SectionEntry` (here or in
  * `reports/sections/<model>.ts`) and list it here.
  */
-export const SECTIONS: readonly SectionEntry[] = [nodes, traffic, net, churn, faults, storageSection, chain];
+export const SECTIONS: readonly SectionEntry[] = [nodes, traffic, net, churn, faults, storageSection, chain, economySection];
 
 /** Prefixes that are only run bookkeeping: shown in the metrics table, never as a section. */
 const TABLE_ONLY_PREFIXES = new Set(["run."]);

@@ -14,7 +14,7 @@ import { runScenario } from "../sim/runner/run.ts";
 const dir = mkdtempSync(join(tmpdir(), "popsim-det-"));
 
 describe("determinism", () => {
-  it("default --seed 7 twice in separate processes: same traceHash and metrics; seed 8 differs", { timeout: 480_000 }, async () => {
+  it("default --seed 7 twice in separate processes: same traceHash and metrics; seed 8 differs", { timeout: 900_000 }, async () => {
     const a = await popsim(["run", "default", "--seed", "7", "--json", "--db", join(dir, "a.duckdb")]);
     const b = await popsim(["run", "default", "--seed", "7", "--json", "--db", join(dir, "b.duckdb")]);
     const c = await popsim(["run", "default", "--seed", "8", "--json", "--db", join(dir, "a.duckdb")]);

@@ -18,7 +18,7 @@
  *
  * Design decisions:
  * - Videos that exist before the run (`creators.initialVideos`) are published at t = 0 without screening (they were
- *   screened before the run); new uploads are screened when moderation is enabled, published directly otherwise.
+ *   screened before the run, so none of them is harmful: harmful views come only from the run's uploads); new uploads are screened when moderation is enabled, published directly otherwise.
  * - Holders: a video's shards sit on `n` masternodes chosen by `placeRendezvous` under the spread policy (one
  *   placement table over the world's masternodes at setup). The swarm treats every holder as an origin able to serve
  *   whole segments (it reassembles from its peers' shards); shard-level transfers are the storage model's business.
@@ -36,6 +36,7 @@ import { DAY, SECOND } from "../../sim/kernel/time.ts";
 import { ROLE_IDS } from "../../sim/net/nodes.ts";
 import { buildPlacementTable, placeRendezvous, segmentKeyOf, spreadPolicy, type MasternodeInfo, type PlacementPolicy, type PlacementTable } from "../storage/placement.ts";
 import { chainOf, evmOf } from "../chain/plugin.ts";
+import { storageOf } from "../storage/model.ts";
 import { Catalog, VideoState } from "./catalog.ts";
 import { resolveAgentsParams, type AgentsParams } from "./params.ts";
 import { Swarm, type ServeEvent, type SessionStats } from "../distribution/swarm.ts";
@@ -138,10 +139,13 @@ export class Economy {
       ? new Moderation(world, mod, () => chain?.superDelegates() ?? [], {
           published: (ctx, video) => this.publish(ctx, video),
           takenDown: (_ctx, video) => this.takeDown(video),
+          rejected: (_ctx, video) => this.takeDown(video),
         })
       : undefined;
     const eco = resolveEconomyParams(s.models.economy);
     this.rewards = eco.enabled ? new Rewards(world, eco, evm, chain) : undefined;
+    const storage = storageOf(world);
+    if (storage !== undefined) this.rewards?.useStorage(storage);
 
     this.kinds = {
       start: k.register("agents.start", (ctx) => this.onStart(ctx)),
@@ -171,13 +175,15 @@ export class Economy {
 
   // ------------------------------------------------------------------ catalog
 
-  private newVideo(ctx: SimContext, creator: number): number {
+  /** A new video of `creator`; `preScreened` for the pre-run catalog (its harmful uploads were already removed). */
+  private newVideo(ctx: SimContext, creator: number, preScreened = false): number {
     const p = this.p.creators;
     const rng = ctx.rng("agents/videos");
     const lengthS = Math.max(this.segmentS, draw(rng, p.videoLength));
     const segments = Math.max(1, Math.ceil(lengthS / this.segmentS));
     const segmentBytes = Math.max(1, Math.round((p.bitrateKbps * 1000 * this.segmentS) / 8));
-    const upload = this.moderation?.drawUpload(rng) ?? { contentClass: 0, harmful: false, adversarial: false };
+    const drawn = this.moderation?.drawUpload(rng) ?? { contentClass: 0, harmful: false, adversarial: false };
+    const upload = preScreened ? { ...drawn, harmful: false, adversarial: false } : drawn;
     const id = this.catalog.add({ creator, segments, segmentBytes, segmentS: this.segmentS, lengthS, harmful: upload.harmful, contentClass: upload.contentClass, uploadedAtUs: ctx.now });
     const ci = this.catalog.creatorIndexOf(creator);
     // Content: price per minute × segment seconds / 60, exact to the micro-second of video.
@@ -226,7 +232,7 @@ export class Economy {
     const rng = ctx.rng("agents/initial-catalog");
     for (const creator of this.catalog.creatorNode) {
       const count = poisson(rng, this.p.creators.initialVideos);
-      for (let i = 0; i < count && this.catalog.videos.length < this.p.catalogMax; i++) this.publish(ctx, this.newVideo(ctx, creator));
+      for (let i = 0; i < count && this.catalog.videos.length < this.p.catalogMax; i++) this.publish(ctx, this.newVideo(ctx, creator, true));
     }
     for (let id = 0; id < nodes.count; id++) if (nodes.role[id] === ROLE_IDS.viewer && nodes.isUp(id)) this.online(ctx, id);
     if (this.catalog.creatorNode.length > 0 && this.p.creators.uploadsPerDay > 0) {
@@ -264,7 +270,8 @@ export class Economy {
     }
   }
 
-  private onSessionEnded(ctx: SimContext, viewer: number, _st: SessionStats): void {
+  private onSessionEnded(ctx: SimContext, viewer: number, st: SessionStats): void {
+    this.rewards?.noteWatched(viewer, st.playedUs);
     if (this.world.nodes.isUp(viewer)) this.scheduleSession(ctx, viewer);
   }
 

@@ -329,7 +329,8 @@ export class EvmChain {
     this.c.blocks.add(1);
     ctx.traceMix(Number(blockGas & 0xffffffffn));
     for (const l of this.executedListeners) l(ctx, { number: qb.number, timestampUs: qb.timestampUs, logs });
-    if (this.auditEveryBlock) await this.audit.run(false);
+    if (this.checkEveryBlock) await this.audit.run(false);
+    else if (this.auditEveryBlock) await this.audit.runBlock();
   }
 
   /** The contract accepted the transaction: mirror it into the ledger (and the wallets' books). */

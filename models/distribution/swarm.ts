@@ -20,14 +20,23 @@
  *    The arrival ("net.deliver") updates playback, accounting and the peer's holdings, calls `hooks.served`, and
  *    requests what comes next.
  *
- * Piece selection and sources:
- * - Stream mode is sequential with a prefetch window: the lowest missing segment first (earliest deadline first),
- *   at most `bufferSegments` ahead of the playhead and `parallelRequests` at once. Sources: online viewers that hold
- *   the segment (their current session or one of their `cacheVideos` cached videos; only with peer serving on)
- *   are preferred, probed at random (`candidates` probes) within the viewer's neighbourhood of `connectionsMax`
- *   peers, same region first with probability `sameRegionPreference`; failing that, the holder masternode with the
- *   earliest expected start (uplink backlog + latency); failing that, the viewer waits `retryBackoffS` (counted)
- *   and a session that has received nothing for `noSourceTimeoutS` ends "no-source".
+ * Piece selection and sources (stream mode):
+ * - The open window is the missing segments less than `bufferSegments` ahead of the playhead; at most
+ *   `parallelRequests` are in flight. Urgent segments (due within `urgentS`, or any before playback starts) go
+ *   first, earliest deadline first; the rest follow in order ("sequential") or rarest first among the video's peers
+ *   with a per-session tie-break ("rarest", WebTorrent's critical pieces + rarest first). A segment with no source
+ *   now does not block the ones after it; the next segment beyond the window is requested for the time its window
+ *   opens, if nothing earlier is blocked.
+ * - Sources: online viewers that hold the segment (their current session or one of their `cacheVideos` cached
+ *   videos; only with peer serving on) are preferred, probed at random (`candidates` probes) within the viewer's
+ *   neighbourhood of `connectionsMax` peers, same region first with probability `sameRegionPreference`. If probed
+ *   peers hold (or are fetching) it but none can send now and it is not urgent, the viewer waits for a peer —
+ *   P2P first, origin when urgent, so origin capacity goes to what only the origin has. Otherwise the holder
+ *   masternode with the earliest expected start (uplink backlog + latency); failing that, the viewer waits
+ *   `retryBackoffS` (counted), and a session that has received nothing for `noSourceTimeoutS` ends "no-source".
+ * - Why not plain sequential from any holder: viewers at the same point of a video then all ask the same few
+ *   holders for the same segment and the swarm's upload goes unused (the streaming validation collapsed even at
+ *   twice the needed capacity that way); rarest-first plus waiting for peers reaches the Kumar–Liu–Ross bound.
  * - Download mode (the fluid-model check) is peer-first, as BitTorrent: probe a peer with spare capacity, then ask
  *   it for a random piece it has and the viewer lacks (random-first, so any peer holding a useful piece can
  *   upload: sharing efficiency η ≈ 1); the origin serves a random missing piece when no peer can. Requests are
@@ -60,6 +69,10 @@
  *   when the source's uplink drains; a session ending mid-transfer frees the slot early.
  * - A finished stream session's holdings are the contiguous prefix it received; out-of-order segments beyond it
  *   are not advertised once it is cached.
+ * - "Rarest" uses a count per video and segment of the peers holding it (a tracker's view of the swarm, kept
+ *   exact incrementally), not a per-neighbourhood have-map; a viewer also sees which peers are fetching a segment.
+ * - A request scheduled for when its window opens picks its source when it is scheduled; if that source cannot
+ *   serve when the request arrives, it is rerouted (≈ 5 % of requests at the economy's scale).
  */
 import type { Kernel, KindId, Prng, SimContext } from "../../sim/kernel/index.ts";
 import type { Counter, Histogram, Metrics } from "../../sim/kernel/metrics.ts";
@@ -140,6 +153,9 @@ const COMPLETE = 2;
 /** pickStream results besides a node id: no source at all; peers hold the segment but are busy and it is not urgent yet. */
 const NO_SOURCE = -1;
 const WAIT_FOR_PEER = -2;
+
+/** Holdings the checker recounts per call (videos are verified in rotation). */
+const CHECK_HOLDS_BUDGET = 20_000;
 
 const REASONS: readonly SessionEndReason[] = ["finished", "offline", "unpaid", "withdrawn", "no-source", "aborted"];
 
@@ -250,6 +266,8 @@ export class Swarm {
   private curEntry = new Int32Array(0);
   private cCount = new Uint8Array(0);
   private stampNext = 1;
+  /** Next video whose holder counts the checker verifies. */
+  private checkCursor = 0;
   private serialNext = 1;
 
   // Request deadlines (FIFO ring) and its watchdog.
@@ -709,7 +727,8 @@ export class Swarm {
     if (this.peerServing) {
       const list = this.vPeers[vi];
       const len = list.length;
-      if (len > 1 || (len === 1 && (list[0] / this.C) | 0) !== v) {
+      const C = this.C;
+      if (len > 1 || (len === 1 && ((list[0] / C) | 0) !== v)) {
         const rng = this.rngPeers;
         const span = len < this.p.peers.connectionsMax ? len : this.p.peers.connectionsMax;
         const tries = this.p.peers.candidates;
@@ -721,20 +740,31 @@ export class Swarm {
         const scan = span <= tries;
         const start = scan ? rng.int(span) : 0;
         const n = scan ? span : tries;
+        const cur = this.curEntry, cHave = this.cHave;
         let fallback = -1, fallbackEntry = -1;
         for (let t = 0; t < n; t++) {
-          const jj = scan ? (start + t) % span : rng.int(span);
-          const q = list[(off + jj) % len];
-          const u = (q / this.C) | 0;
+          let jj = scan ? start + t : rng.int(span);
+          if (jj >= span) jj -= span;
+          let at = off + jj;
+          if (at >= len) at -= len;
+          const q = list[at];
+          const u = (q / C) | 0;
           if (u === v) continue;
-          if (!this.holds(q, seg)) {
-            // A peer already fetching it will hold it soon: worth waiting for while the segment is not urgent.
-            if (this.curEntry[u] === q && this.state[u]![seg] === REQUESTED) sawHolder = true;
-            continue;
-          }
+          // Looking for a local peer and already holding a remote fallback: a remote candidate is not worth checking.
+          const remote = local && this.nodes.region[u] !== region;
+          if (remote && fallback >= 0) continue;
+          if (cur[u] === q) {
+            // The peer's current session: it holds what it has received; one still fetching it will hold it soon,
+            // which is worth waiting for while the segment is not urgent.
+            const state = this.state[u]![seg];
+            if (state !== HAVE) {
+              if (state === REQUESTED) sawHolder = true;
+              continue;
+            }
+          } else if (seg >= cHave[q]) continue;
           sawHolder = true;
           if (!this.peerFree(u, v)) continue;
-          if (!local || this.nodes.region[u] === region) {
+          if (!remote) {
             this.pickedEntry = q;
             return u;
           }
@@ -842,7 +872,7 @@ export class Swarm {
     this.rqToken[j] = 0;
     this.sInflight[v]--;
     const st = this.state[v]!;
-    invariant(st[seg] === REQUESTED, () => `distribution: viewer ${v} received segment ${seg} in state ${st[seg]}`);
+    if (st[seg] !== REQUESTED) invariant(false, `distribution: viewer ${v} received segment ${seg} in state ${st[seg]}`);
     st[seg] = HAVE;
     this.sHave[v]++;
     const vi = this.sVid[v];
@@ -1162,7 +1192,10 @@ export class Swarm {
     this.cap = cap;
   }
 
-  /** Invariants: upload slots match sent requests; session and cache counts match their arrays. */
+  /**
+   * Invariants: upload slots match sent requests; in-flight counts match request slots; session, seed and cache
+   * counters match their arrays; peer lists and holder counts match holdings (a rotating share of videos per call).
+   */
   private check(): string | undefined {
     const sent = new Float64Array(this.cap);
     let watching = 0, complete = 0, serving = 0, holding = 0;
@@ -1188,9 +1221,14 @@ export class Swarm {
     if (complete !== this.complete) return `${complete} complete sessions but counter says ${this.complete}`;
     if (holding !== this.peersHolding) return `${holding} viewers hold videos but counter says ${this.peersHolding}`;
     if (serving !== this.peersServing) return `${serving} peers upload but counter says ${this.peersServing}`;
-    for (let vi = 0; vi < this.vPeers.length; vi++) {
+    // Peer lists and holder counts: a rotating share of the videos per check (a bounded cost at any scale).
+    const videos = this.vPeers.length;
+    for (let budget = CHECK_HOLDS_BUDGET, done = 0; done < videos && budget > 0; done++) {
+      const vi = this.checkCursor;
+      this.checkCursor = (this.checkCursor + 1) % videos;
       const list = this.vPeers[vi];
       const counts = new Int32Array(this.vSegments[vi]);
+      budget -= list.length * counts.length + 1;
       for (let t = 0; t < list.length; t++) {
         const q = list[t];
         if (this.cVid[q] !== vi || this.cPos[q] !== t) return `video ${this.vId[vi]}: peer list entry ${t} inconsistent`;

@@ -35,6 +35,8 @@ export interface TestWorldOptions {
   viewerChurn?: { onlineMeanS: number; offlineMeanS: number };
   timeline?: Partial<TimelineEntry>[];
   checkMode?: boolean;
+  /** Run checkers every this many events outside check mode (the scenario default: 65,536). */
+  checkEvery?: number;
 }
 
 export interface TestWorld extends SwarmWorld {
@@ -53,7 +55,7 @@ const noChurn: ChurnRoleParams = {
 
 export function testWorld(o: TestWorldOptions): TestWorld {
   const regions = o.regions ?? ["us-east"];
-  const kernel = new Kernel({ seed: o.seed ?? 1, checkMode: o.checkMode ?? false, checkEvery: 4096 });
+  const kernel = new Kernel({ seed: o.seed ?? 1, checkMode: o.checkMode ?? false, checkEvery: o.checkEvery ?? 65_536 });
   const metrics = new Metrics();
   const nodes = new NodeTable(o.viewers + o.masternodes, regions.length);
   const mbps = (x: number) => x * 1e6;

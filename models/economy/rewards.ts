@@ -55,7 +55,7 @@
  *   pool pays each period's work during the next period (the MasterChef accumulator can only pay forward); emission
  *   while a role has no shares yet (peers before their first posting) stays in the pool as `unallocated`.
  *
- * Metrics (`economy.*`): counters share_txs (setSharesBatch calls), share_entries (+ _masternode/_delegate/_staker/
+ * Metrics (`economy.*`): counters share_txs (setSharesBatch calls sent), share_entries (+ _masternode/_delegate/_staker/
  * _ephemeral), claim_txs, claims_paid, txs_refused_lit, txs_failed; gauges pop_usd, reward_pool_pop (pool − claimed),
  * rewards_emitted_pop (by the schedule, now), rewards_allocated_pop, rewards_unallocated_pop, rewards_claimed_pop (+
  * by role), members, operators_profitable_share, operator_revenue_usd, operator_cost_usd (totals over masternodes), and
@@ -63,7 +63,7 @@
  * operator_profit_usd.{p10,p50,p90,mean}, operator_reward_pop.mean, creator_revenue_pop, creator_revenue_gini,
  * creator_revenue_hhi, creator_long_tail_share, creator_lorenz_p10…p90, viewer_paid_pop, viewer_hours,
  * viewer_hours_watched (1 when the glue reports watch time), viewer_cost_per_hour_pop, rewards_received_pop,
- * evm_direct_calls, velocity_per_day (on chain) and, with the attack on, sybil_masternodes, sybil_fake_gb,
+ * evm_direct_calls, share_batches_unsent (still waiting for the operator's LIT), velocity_per_day (on chain) and, with the attack on, sybil_masternodes, sybil_fake_gb,
  * sybil_gain_pop, sybil_cost_pop, sybil_net_pop, sybil_lit_stake_pop. Checker: "economy.reward_books".
  */
 import type { World } from "../../sim/runner/run.ts";
@@ -910,6 +910,7 @@ export class Rewards {
     for (const x of this.receivedWei) received += x;
     metrics.summary("economy.rewards_received_pop", weiToPop(received));
     metrics.summary("economy.evm_direct_calls", this.directCalls);
+    metrics.summary("economy.share_batches_unsent", this.outbox.length);
     if (this.onChain) {
       const elapsedUs = now;
       const avgCirculating = elapsedUs > 0 ? this.circulatingPopUs / elapsedUs : 0;

@@ -153,8 +153,9 @@ export class StorageModel {
   withholding: Uint8Array = new Uint8Array(0);
   downEpoch: Uint32Array = new Uint32Array(0);
   reserved: Int32Array = new Int32Array(0);
-  /** Failed audits per slot: kept for the reward model (see `auditFailuresOf`). */
+  /** Failed and passed audits per slot: kept for the reward model (see `auditFailuresOf`, `auditsPassedOf`). */
   auditFailures: Uint32Array = new Uint32Array(0);
+  auditPasses: Uint32Array = new Uint32Array(0);
   fetchFailuresBySlot: Uint32Array = new Uint32Array(0);
   // Per segment.
   readonly queue: SegmentHeap;
@@ -335,6 +336,7 @@ export class StorageModel {
     this.withholding = u8(this.withholding);
     this.downEpoch = u32(this.downEpoch);
     this.auditFailures = u32(this.auditFailures);
+    this.auditPasses = u32(this.auditPasses);
     this.fetchFailuresBySlot = u32(this.fetchFailuresBySlot);
     const r = new Int32Array(cap); r.set(this.reserved); this.reserved = r;
   }
@@ -347,6 +349,18 @@ export class StorageModel {
   auditFailuresOf(node: number): number {
     const slot = this.slotOf(node);
     return slot < 0 ? 0 : this.auditFailures[slot];
+  }
+
+  /** Passed audits of a NodeTable node (0 if it is not a storage masternode): storage rewards are paid for these. */
+  auditsPassedOf(node: number): number {
+    const slot = this.slotOf(node);
+    return slot < 0 ? 0 : this.auditPasses[slot];
+  }
+
+  /** Bytes of shards a NodeTable node holds now (0 if it is not a storage masternode): its storage cost. */
+  storedBytesOf(node: number): number {
+    const slot = this.slotOf(node);
+    return slot < 0 ? 0 : this.ledger.nodeShardCount[slot] * this.shardBytes;
   }
 
   /** Whether placement may give this slot new shards: bonded, not departed or caught, and up. */
@@ -570,6 +584,7 @@ export class StorageModel {
     }
     this.c.audits.add(1);
     ctx.traceMix(pass ? 1 : 2);
+    if (pass) this.auditPasses[slot]++;
     if (!pass) {
       this.c.auditsFailed.add(1);
       this.auditFailures[slot]++;
@@ -957,6 +972,13 @@ export class StorageModel {
   }
 }
 
+const STORAGE_SLOT = Symbol("popsim.storage");
+
+/** The storage model of a world, if it is enabled in it (the reward model reads audits and stored bytes). */
+export function storageOf(world: World): StorageModel | undefined {
+  return (world as World & { [STORAGE_SLOT]?: StorageModel })[STORAGE_SLOT];
+}
+
 /** Build the plugin; `onModel` lets tests reach the model of a run (the registry uses the plain `storagePlugin`). */
 export function makeStoragePlugin(onModel?: (model: StorageModel) => void): ModelPlugin {
   // Keyed by world, so two runs interleaved in one process (a sweep worker) never share a model.
@@ -968,6 +990,7 @@ export function makeStoragePlugin(onModel?: (model: StorageModel) => void): Mode
       if (!p.enabled) return;
       const model = new StorageModel(world, p);
       models.set(world, model);
+      (world as World & { [STORAGE_SLOT]?: StorageModel })[STORAGE_SLOT] = model;
       onModel?.(model);
     },
     finish(world) {
