@@ -221,6 +221,19 @@ export class Payments {
   private winners: (Winner[] | undefined)[] = [];
   private redeemScheduled: Uint8Array;
 
+  // LIT: each wallet's own estimate of its regenerating LIT (LIT.sol's formula), so it does not send transactions
+  // the chain would refuse. Resynchronised from the InsufficientLit revert when it was wrong.
+  private litAvail: number[] = [];
+  private litAtUs: number[] = [];
+  private litPending: number[] = [];
+  private readonly litCostN: number;
+  private readonly litCapacity: number;
+  private readonly litWindowUs: number;
+  private stakeTotal = 0;
+  private stakeTotalAtUs = -1;
+  /** Set by `litReady` when it says "not yet": how long until the wallet has the LIT. */
+  private litWaitUs = 0;
+
   // Totals.
   private lockedWei = 0n;
   private creditWei = 0n;
@@ -266,6 +279,9 @@ export class Payments {
     this.ticketsAddr = sys.tickets.address;
     this.chainId = evm.host.chainId;
     this.litCost = BigInt(chain.params.evm.lit.costPerTx);
+    this.litCostN = chain.params.evm.lit.costPerTx;
+    this.litCapacity = chain.params.evm.lit.capacityPerWindow;
+    this.litWindowUs = chain.params.evm.lit.windowS * SECOND;
     this.blockTimeUs = Math.round(chain.params.blockTimeS * SECOND);
     if (BigInt(params.settlingPeriodBlocks) < sys.options.minSettlingPeriodBlocks) {
       throw new Error(`models.channels.settlingPeriodBlocks ${params.settlingPeriodBlocks} is below the contract minimum ${sys.options.minSettlingPeriodBlocks}`);
@@ -731,6 +747,10 @@ export class Payments {
       this.waitUp(sender, Act.Open, c);
       return;
     }
+    if (!this.litReady(sender, this.approveCh[sender] === 0 ? 2 : 1)) {
+      ctx.schedule(this.litWaitUs, this.kinds.act, c, undefined, Act.Open);
+      return;
+    }
     this.ensureApproved(ctx, sender, "channels");
     if (this.griefers.length > 0 && this.adv[sender] === Adv.None && this.rngAdv.float() < this.params.adversary.grief.probability) this.grief(ctx, c);
     const args: AbiValue[] = [this.chId[c], this.address(this.chReceiver[c]), this.settlingPeriod, this.chOpenWei[c]];
@@ -805,7 +825,7 @@ export class Payments {
     const left = this.wallet(sender);
     const want = this.depositSize(c);
     const amount = want < left ? want : left;
-    if (amount <= 0n || !this.nodes.isUp(sender)) return;
+    if (amount <= 0n || !this.nodes.isUp(sender) || !this.litReady(sender, 1)) return;
     this.walletLeft[sender] = left - amount;
     this.chPending[c] += amount;
     const ok = this.submit("deposit", sender, "channels", "deposit", [this.chId[c], amount], (o) => this.onDeposit(c, amount, o));
@@ -846,6 +866,10 @@ export class Payments {
     if (st === St.Open) this.chState[c] = St.Claiming;
     if (!this.nodes.isUp(receiver)) {
       this.waitUp(receiver, Act.Claim, c);
+      return;
+    }
+    if (!this.litReady(receiver, 1)) {
+      ctx.schedule(this.litWaitUs, this.kinds.act, c, undefined, Act.Claim);
       return;
     }
     const sender = this.chSender[c];
@@ -919,6 +943,10 @@ export class Payments {
       this.waitUp(sender, Act.StartSettling, c);
       return;
     }
+    if (!this.litReady(sender, 1)) {
+      ctx.schedule(this.litWaitUs, this.kinds.act, c, undefined, Act.StartSettling);
+      return;
+    }
     this.chState[c] = St.Settling;
     const ok = this.submit("start_settling", sender, "channels", "startSettling", [this.chId[c]], (o) => this.onStartSettling(c, o));
     if (!ok) {
@@ -949,6 +977,10 @@ export class Payments {
     const sender = this.chSender[c];
     if (!this.nodes.isUp(sender)) {
       this.waitUp(sender, Act.Settle, c);
+      return;
+    }
+    if (!this.litReady(sender, 1)) {
+      ctx.schedule(this.litWaitUs, this.kinds.act, c, undefined, Act.Settle);
       return;
     }
     const ok = this.submit("settle", sender, "channels", "settle", [this.chId[c]], (o) => this.onSettle(c, o));
@@ -982,7 +1014,7 @@ export class Payments {
   /** A griefer front-runs channel c's open with the same id (1 wei, to the same receiver). */
   private grief(ctx: SimContext, c: number): void {
     const g = this.griefers[this.rngAdv.int(this.griefers.length)];
-    if (!this.nodes.isUp(g) || this.wallet(g) <= 0n) return;
+    if (!this.nodes.isUp(g) || this.wallet(g) <= 0n || !this.litReady(g, this.approveCh[g] === 0 ? 2 : 1)) return;
     const b = Adv.Grief;
     this.attackAttempts[b].add(1);
     this.ensureApproved(ctx, g, "channels");
@@ -1192,6 +1224,10 @@ export class Payments {
       this.waitUp(payer, Act.TkFund, payer);
       return;
     }
+    if (!this.litReady(payer, this.approveTk[payer] === 0 ? 2 : 1)) {
+      ctx.schedule(this.litWaitUs, this.kinds.act, payer, undefined, Act.TkFund);
+      return;
+    }
     this.ensureApproved(ctx, payer, "tickets");
     const d = this.tkPendingD[payer];
     const r = this.tkPendingR[payer];
@@ -1258,7 +1294,7 @@ export class Payments {
     if (this.tkState[payer] !== Tk.Funded || this.tkPendingD[payer] > 0n || this.adv[payer] === Adv.EarlySettle) return;
     const left = this.wallet(payer);
     const d = this.tkDepositWei < left ? this.tkDepositWei : left;
-    if (d <= 0n || !this.nodes.isUp(payer)) return;
+    if (d <= 0n || !this.nodes.isUp(payer) || !this.litReady(payer, 1)) return;
     this.walletLeft[payer] = left - d;
     this.tkPendingD[payer] = d;
     this.tkPendingR[payer] = 0n;
@@ -1274,6 +1310,11 @@ export class Payments {
     if (list === undefined || list.length === 0) return;
     if (!this.nodes.isUp(payee)) {
       this.waitUp(payee, Act.TkRedeem, payee);
+      return;
+    }
+    if (!this.litReady(payee, 1)) {
+      this.redeemScheduled[payee] = 1;
+      ctx.schedule(this.litWaitUs, this.kinds.act, payee, undefined, Act.TkRedeem);
       return;
     }
     const batch = list.splice(0, this.params.tickets.redeemBatchMax);
@@ -1358,6 +1399,10 @@ export class Payments {
       this.waitUp(payer, Act.TkUnlock, payer);
       return;
     }
+    if (!this.litReady(payer, 1)) {
+      ctx.schedule(this.litWaitUs, this.kinds.act, payer, undefined, Act.TkUnlock);
+      return;
+    }
     this.attackAttempts[Adv.EarlySettle].add(1);
     this.tkState[payer] = Tk.Unlocking;
     this.tkUnlockUs[payer] = ctx.now;
@@ -1377,6 +1422,10 @@ export class Payments {
     if (this.tkState[payer] !== Tk.Unlocking) return;
     if (!this.nodes.isUp(payer)) {
       this.waitUp(payer, Act.TkWithdraw, payer);
+      return;
+    }
+    if (!this.litReady(payer, 1)) {
+      ctx.schedule(this.litWaitUs, this.kinds.act, payer, undefined, Act.TkWithdraw);
       return;
     }
     const ok = this.submit("withdraw", payer, "tickets", "withdraw", [], (o) => {
@@ -1472,6 +1521,7 @@ export class Payments {
       fn,
       args,
       onResult: (o) => {
+        this.litExecuted(from, o);
         this.c.evmCalls.add(o.refusedLit || this.litCost === 0n ? 1 : 2);
         if (o.refusedLit) this.c.refusedLit.add(1);
         else {
@@ -1489,7 +1539,55 @@ export class Payments {
     }
     this.c.onchain.add(1);
     this.txCounters.get(kind)!.add(1);
+    this.litPending[from] += this.litCostN;
     return true;
+  }
+
+  /**
+   * Whether `node` has the LIT for `txs` more transactions now (its estimate: LIT.sol's linear regeneration of
+   * cap = stake·C/ΣS per window from empty at genesis, minus what its own transactions burned and what its pending
+   * ones will). If not, `litWaitUs` says how long until it has; a wallet whose capacity can never cover them tries
+   * again after `retry.delayS` (and learns its true balance from the refusal).
+   */
+  private litReady(node: number, txs: number): boolean {
+    if (this.litCostN === 0) return true;
+    const cap = this.litCapOf(node);
+    const need = txs * this.litCostN + this.litPending[node];
+    const now = this.k.now;
+    const avail = cap > 0 ? Math.min(cap, this.litAvail[node] + (cap * (now - this.litAtUs[node])) / this.litWindowUs) : 0;
+    if (avail >= need) return true;
+    this.litWaitUs = need > cap ? this.retryUs : Math.ceil(((need - avail) * this.litWindowUs) / cap) + SECOND;
+    return false;
+  }
+
+  /** LIT capacity of a node's account per window (stake share of C), with ΣS cached for a simulated minute. */
+  private litCapOf(node: number): number {
+    const account = this.evm.accounts.accountOf.get(this.address(node));
+    if (account === undefined) return 0;
+    const ledger = this.chain.ledger;
+    if (this.stakeTotalAtUs < 0 || this.k.now - this.stakeTotalAtUs >= 60 * SECOND) {
+      this.stakeTotal = Number(ledger.totalStakeWei());
+      this.stakeTotalAtUs = this.k.now;
+    }
+    return this.stakeTotal > 0 ? (Number(ledger.stakeWei[account]) * this.litCapacity) / this.stakeTotal : 0;
+  }
+
+  /** A transaction of `node` executed (or was refused): update its LIT estimate. */
+  private litExecuted(node: number, o: EvmCallOutcome): void {
+    if (this.litCostN === 0) return;
+    this.litPending[node] -= this.litCostN;
+    if (o.refusedLit) {
+      // The refusal carries the truth: InsufficientLit(account, available, needed) — but the revert is not in the
+      // outcome (refused transactions have no result), so assume empty at the block's time.
+      this.litAvail[node] = 0;
+      this.litAtUs[node] = o.timestampUs;
+      return;
+    }
+    const cap = this.litCapOf(node);
+    const dt = o.timestampUs - this.litAtUs[node];
+    const avail = Math.min(cap, this.litAvail[node] + (cap * (dt > 0 ? dt : 0)) / this.litWindowUs);
+    this.litAvail[node] = Math.max(0, avail - this.litCostN);
+    if (dt > 0) this.litAtUs[node] = o.timestampUs;
   }
 
   /** A wallet approves a contract once (max allowance), just before its first open or funding. */
@@ -1584,6 +1682,9 @@ export class Payments {
       this.tkRetries.push(0);
       this.tkPays.push(0);
       this.tkUnlockUs.push(0);
+      this.litAvail.push(0);
+      this.litAtUs.push(0);
+      this.litPending.push(0);
       for (let s = 0; s < TICKET_SLOTS; s++) this.slotOwed.push(0n);
     }
   }

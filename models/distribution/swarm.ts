@@ -500,9 +500,14 @@ export class Swarm {
     while (i < n && st[i] !== MISSING) i++;
     this.sNext[v] = i;
     const started = this.sStarted[v] === 1;
-    // Playback of segment s starts at base + s·segUs; s may be requested from base + (s − B + 1)·segUs on.
-    const base = started ? this.sPlayEnd[v] - this.sContig[v] * segUs : 0;
-    let end = started ? Math.floor((now - base) / segUs) + B : B;
+    // Playback of segment s starts at base + s·segUs (stalls so far included); s may be requested from
+    // base + (s − B + 1)·segUs on. The playhead never passes the first missing segment (a stall), so the window
+    // [.., playhead + B) holds at most B segments.
+    const contig = this.sContig[v];
+    const base = started ? this.sPlayEnd[v] - contig * segUs : 0;
+    let playhead = started ? Math.floor((now - base) / segUs) : 0;
+    if (playhead > contig) playhead = contig;
+    let end = playhead + B;
     if (end > n) end = n;
     const cand = this.scratchSeg, key = this.scratchKey;
     let count = 0;

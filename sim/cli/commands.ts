@@ -76,6 +76,8 @@ export interface RunSummary {
   events: number;
   simTimeS: number;
   wallTimeS: number;
+  /** Peak resident memory of this process so far, KiB (benchmarks read it). */
+  maxRssKb: number;
   traceHash: string;
   codeVersion: string;
   codeDirty: boolean;
@@ -139,7 +141,7 @@ export async function runCommand(o: RunCommandOptions): Promise<RunSummary> {
     for (const m of result.metrics) metrics[m.name] = m.value;
     const summary: RunSummary = {
       runId, scenario: scenario.name, seed: scenario.seed, status, reason: result.outcome.reason, events: result.outcome.events,
-      simTimeS: result.outcome.time / 1e6, wallTimeS, traceHash: result.outcome.traceHash, codeVersion: cv.version, codeDirty: cv.dirty, db: dbPath, metrics,
+      simTimeS: result.outcome.time / 1e6, wallTimeS, maxRssKb: process.resourceUsage().maxRSS, traceHash: result.outcome.traceHash, codeVersion: cv.version, codeDirty: cv.dirty, db: dbPath, metrics,
     };
     if (status !== "completed") {
       const code = status === "interrupted" ? EXIT.interrupted : EXIT.failed;
