@@ -89,7 +89,7 @@ const REFUSED = 3;
 
 const St = { Opening: 0, Open: 1, Claiming: 2, Settling: 3, Closed: 4, Failed: 5 } as const;
 const Kind = { Direct: 0, ViewerHub: 1, HubPayee: 2 } as const;
-const Act = { Open: 0, Claim: 1, StartSettling: 2, Settle: 3, IdleCheck: 4, TkFund: 5, TkRedeem: 6, TkWithdraw: 7, TkUnlock: 8 } as const;
+const Act = { Open: 0, Claim: 1, StartSettling: 2, Settle: 3, IdleCheck: 4, TkFund: 5, TkRedeem: 6, TkWithdraw: 7, TkUnlock: 8, LitWake: 9 } as const;
 const Tk = { None: 0, Funding: 1, Funded: 2, Unlocking: 3, Failed: 4 } as const;
 const Adv = { None: 0, StopPaying: 1, StaleVoucher: 2, EarlySettle: 3, Grief: 4 } as const;
 const ADV_NAMES = ["", "stop_paying", "stale_voucher", "early_settle", "grief"] as const;
@@ -233,6 +233,8 @@ export class Payments {
   private stakeTotalAtUs = -1;
   /** Set by `litReady` when it says "not yet": how long until the wallet has the LIT. */
   private litWaitUs = 0;
+  /** Actions waiting for a wallet's LIT: node → [action, target, …], with one wake-up event per node. */
+  private readonly litQueue = new Map<number, number[]>();
 
   // Totals.
   private lockedWei = 0n;
@@ -748,7 +750,7 @@ export class Payments {
       return;
     }
     if (!this.litReady(sender, this.approveCh[sender] === 0 ? 2 : 1)) {
-      ctx.schedule(this.litWaitUs, this.kinds.act, c, undefined, Act.Open);
+      this.deferLit(ctx, sender, Act.Open, c);
       return;
     }
     this.ensureApproved(ctx, sender, "channels");
@@ -869,7 +871,7 @@ export class Payments {
       return;
     }
     if (!this.litReady(receiver, 1)) {
-      ctx.schedule(this.litWaitUs, this.kinds.act, c, undefined, Act.Claim);
+      this.deferLit(ctx, receiver, Act.Claim, c);
       return;
     }
     const sender = this.chSender[c];
@@ -944,7 +946,7 @@ export class Payments {
       return;
     }
     if (!this.litReady(sender, 1)) {
-      ctx.schedule(this.litWaitUs, this.kinds.act, c, undefined, Act.StartSettling);
+      this.deferLit(ctx, sender, Act.StartSettling, c);
       return;
     }
     this.chState[c] = St.Settling;
@@ -980,7 +982,7 @@ export class Payments {
       return;
     }
     if (!this.litReady(sender, 1)) {
-      ctx.schedule(this.litWaitUs, this.kinds.act, c, undefined, Act.Settle);
+      this.deferLit(ctx, sender, Act.Settle, c);
       return;
     }
     const ok = this.submit("settle", sender, "channels", "settle", [this.chId[c]], (o) => this.onSettle(c, o));
@@ -1225,7 +1227,7 @@ export class Payments {
       return;
     }
     if (!this.litReady(payer, this.approveTk[payer] === 0 ? 2 : 1)) {
-      ctx.schedule(this.litWaitUs, this.kinds.act, payer, undefined, Act.TkFund);
+      this.deferLit(ctx, payer, Act.TkFund, payer);
       return;
     }
     this.ensureApproved(ctx, payer, "tickets");
@@ -1314,7 +1316,7 @@ export class Payments {
     }
     if (!this.litReady(payee, 1)) {
       this.redeemScheduled[payee] = 1;
-      ctx.schedule(this.litWaitUs, this.kinds.act, payee, undefined, Act.TkRedeem);
+      this.deferLit(ctx, payee, Act.TkRedeem, payee);
       return;
     }
     const batch = list.splice(0, this.params.tickets.redeemBatchMax);
@@ -1400,7 +1402,7 @@ export class Payments {
       return;
     }
     if (!this.litReady(payer, 1)) {
-      ctx.schedule(this.litWaitUs, this.kinds.act, payer, undefined, Act.TkUnlock);
+      this.deferLit(ctx, payer, Act.TkUnlock, payer);
       return;
     }
     this.attackAttempts[Adv.EarlySettle].add(1);
@@ -1425,7 +1427,7 @@ export class Payments {
       return;
     }
     if (!this.litReady(payer, 1)) {
-      ctx.schedule(this.litWaitUs, this.kinds.act, payer, undefined, Act.TkWithdraw);
+      this.deferLit(ctx, payer, Act.TkWithdraw, payer);
       return;
     }
     const ok = this.submit("withdraw", payer, "tickets", "withdraw", [], (o) => {
@@ -1473,6 +1475,18 @@ export class Payments {
         return this.tkWithdraw(ctx, target);
       case Act.TkUnlock:
         return this.tkUnlock(ctx, target);
+      case Act.LitWake: {
+        const q = this.litQueue.get(target);
+        this.litQueue.delete(target);
+        if (q === undefined) return;
+        for (let i = 0; i < q.length; i += 2) {
+          const again = this.litQueue.get(target);
+          // Once one action had to wait again, the rest wait behind it, in order (no re-check per item).
+          if (again !== undefined) again.push(q[i], q[i + 1]);
+          else this.act(ctx, q[i], q[i + 1]);
+        }
+        return;
+      }
     }
   }
 
@@ -1558,6 +1572,22 @@ export class Payments {
     if (avail >= need) return true;
     this.litWaitUs = need > cap ? this.retryUs : Math.ceil(((need - avail) * this.litWindowUs) / cap) + SECOND;
     return false;
+  }
+
+  /**
+   * Park an action until `node` has the LIT (`litWaitUs` from the last `litReady`): one queue and one wake-up event
+   * per wallet, so a busy wallet (the hub opening thousands of channels) waits in FIFO order, not in a storm of
+   * individually re-scheduled attempts.
+   */
+  private deferLit(ctx: SimContext, node: number, action: number, target: number): void {
+    let q = this.litQueue.get(node);
+    if (q === undefined) {
+      q = [];
+      this.litQueue.set(node, q);
+      ctx.schedule(this.litWaitUs, this.kinds.act, node, undefined, Act.LitWake);
+    }
+    for (let i = 0; i < q.length; i += 2) if (q[i] === action && q[i + 1] === target) return;
+    q.push(action, target);
   }
 
   /** LIT capacity of a node's account per window (stake share of C), with ΣS cached for a simulated minute. */

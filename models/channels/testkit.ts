@@ -70,7 +70,7 @@ export async function runPayments(o: PaymentsRunOptions = {}): Promise<PaymentsR
     ...(o.churn !== undefined ? { churn: o.churn } : {}),
   });
   const chainPlugin = makeChainPlugin({
-    params: chainParams(merge({ activeDelegates: delegates, superDelegates: 1, voting: { revotesPerDay: 0 }, evm: { enabled: true, lit: LIT_PLENTY, topUpsPerDay: 0, registrationsPerDay: 0, liquidPop: { viewer: 100 } } }, o.chain ?? {})),
+    params: chainParams(<object>merge({ activeDelegates: delegates, superDelegates: 1, voting: { revotesPerDay: 0 }, evm: { enabled: true, lit: LIT_PLENTY, topUpsPerDay: 0, registrationsPerDay: 0, liquidPop: { viewer: 100 } } }, o.chain ?? {})),
   });
   const params = channelsParams(o.channels ?? {});
   const outcomes = { paid: 0, credit: 0, refused: 0 };

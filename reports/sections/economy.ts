@@ -461,6 +461,7 @@ export function economyCharts(data: ReportData): Chart[] {
         { name: ec("rewards_unallocated_pop"), label: "unallocated" },
       ]),
       caption: "How to read: the schedule emits continuously; emission is allocated to roles with shares (unallocated while a role has none) and members claim it later. " +
+        "Allocated and unallocated are the contract's books, which advance only when it is called (share postings, claims), so they trail the schedule's line between calls. " +
         "A growing gap between allocated and claimed is reward owed but not yet claimed (claim threshold, LIT); a large unallocated total is emission nobody could earn.",
     }),
     seriesChart(data, {
