@@ -327,10 +327,13 @@ export function economyOf(world: World): Economy | undefined {
 
 export const economyPlugin: ModelPlugin = {
   name: "economy",
-  setup(world) {
+  async setup(world) {
     const p = resolveAgentsParams(world.scenario.models.agents);
     if (!p.enabled) return;
-    (world as Slots)[ECONOMY_SLOT] = new Economy(world, p);
+    const economy = new Economy(world, p);
+    (world as Slots)[ECONOMY_SLOT] = economy;
+    // Tickets policy: viewers' deposits and reserves funded in bulk at genesis (no-op otherwise).
+    await economy.payments?.fundAtGenesis();
   },
   async finish(world) {
     await economyOf(world)?.finish();

@@ -29,8 +29,10 @@ describe("each policy in a world with the chain and the EVM", () => {
       expect(run.result.outcome.status).toBe("completed");
       expect(run.outcomes.refused).toBe(0);
       expect(run.outcomes.paid).toBeGreaterThan(2_000);
-      // Credit only while the first channel (deposit) of a viewer is becoming final: a handful per viewer.
+      // Credit only while the first channel of a viewer is becoming final: a handful per viewer (tickets: none,
+      // the deposits exist from genesis).
       expect(run.outcomes.credit).toBeLessThan(60);
+      if (policy === "tickets") expect(run.outcomes.credit).toBe(0);
       expect(run.metric("channels.payments")).toBe(run.outcomes.paid + run.outcomes.credit);
       const paid = sum(run, ROLE_IDS.viewer, (n) => p.paidWei(n));
       const received = sum(run, -1, (n) => p.receivedWei(n));
@@ -69,7 +71,10 @@ describe("each policy in a world with the chain and the EVM", () => {
     const kinds = { "viewer-hub": 0, "hub-payee": 0, direct: 0 };
     for (let c = 0; c < p.channelCount; c++) kinds[p.channelView(c).kind]++;
     expect(kinds).toEqual({ "viewer-hub": 6, "hub-payee": 5, direct: 0 });
-    expect(run.metric("channels.onchain_txs")).toBe(6 + 1 + 11); // approvals (viewers + hub) + opens
+    expect(run.metric("channels.onchain_txs_approve")).toBe(6 + 1); // viewers + hub
+    expect(run.metric("channels.onchain_txs_open")).toBe(11);
+    // The rest are the hub's top-ups of its 0.5-POP payee channels.
+    expect(run.metric("channels.onchain_txs")).toBe(18 + run.metric("channels.onchain_txs_deposit"));
     const payees = sum(run, -1, (n) => (n === p.hub ? 0n : p.receivedWei(n)));
     const fees = p.receivedWei(p.hub);
     expect(fees).toBeGreaterThan(0n);
@@ -77,11 +82,13 @@ describe("each policy in a world with the chain and the EVM", () => {
     expect(Number(fees) / Number(fees + payees)).toBeCloseTo(0.01, 3);
   });
 
-  it("tickets: one deposit per viewer, tickets ≈ value / EV, winners redeemed from the TicketBroker", () => {
+  it("tickets: one deposit per viewer (written at genesis), tickets ≈ value / EV, winners redeemed from the TicketBroker", () => {
     const run = runs.get("tickets")!;
     const p = run.payments;
-    expect(run.metric("channels.onchain_txs_fund")).toBe(6);
-    expect(run.metric("channels.onchain_txs_approve")).toBe(6);
+    expect(run.metric("channels.onchain_txs_fund")).toBe(0);
+    expect(run.metric("channels.onchain_txs_approve")).toBe(0);
+    expect(run.metric("channels.genesis_calls")).toBe(2); // the treasury's approve + one fundBatchFor
+    for (const v of run.world.nodes.idsOfRole(ROLE_IDS.viewer)) expect(p.ticketFunds(v).depositWei + p.ticketFunds(v).reserveWei).toBeGreaterThan(0n);
     const value = Number(sum(run, ROLE_IDS.viewer, (n) => p.paidWei(n))) / 1e18;
     const tickets = run.metric("channels.tickets_issued");
     // Each ticket is worth one EV (0.02 POP), except evicted residues; less than one EV per pair is still owed.
@@ -90,6 +97,18 @@ describe("each policy in a world with the chain and the EVM", () => {
     expect(run.metric("chain.ticket_deposits_pop")).toBeCloseTo(run.metric("channels.capital_locked_pop"), 6);
     expect(run.metric("channels.claimed_pop")).toBe(run.metric("channels.tickets_redeemed"));
   });
+});
+
+describe("tickets without genesis funding", () => {
+  it("each viewer approves and funds on chain when it first comes online, on credit meanwhile", async () => {
+    const run = await runPayments({ channels: { policy: "tickets", tickets: { fundAtGenesis: false } }, check: true, duration: "10min" });
+    expect(run.metric("channels.onchain_txs_fund")).toBe(6);
+    expect(run.metric("channels.onchain_txs_approve")).toBe(6);
+    expect(run.metric("channels.genesis_calls")).toBe(0);
+    expect(run.outcomes.refused).toBe(0);
+    expect(run.outcomes.credit).toBeGreaterThan(0);
+    expect(run.metric("chain.ticket_deposits_pop")).toBeCloseTo(run.metric("channels.capital_locked_pop"), 6);
+  }, 60_000);
 });
 
 describe("probabilistic payments are fair in expectation", () => {

@@ -66,6 +66,7 @@ import type { EvmCallData, EvmCallOutcome, EvmChain } from "../chain/evmExecutor
 import type { AbiValue, DecodedLog } from "../evm/abi.ts";
 import { type AddressHex, type Hex, bytesToBigInt, bytesToHex, hexToBytes, uint256ToBytes } from "../evm/hex.ts";
 import { type KeyPair, deriveKeyPair, keccak256, signVoucher, voucherSigner } from "../evm/sign.ts";
+import { ALLOCATION_CHUNK } from "../evm/genesis.ts";
 import type { ChannelsParams } from "./params.ts";
 import { type Ticket, TicketHasher, signTicket, ticketHash, ticketSigner, ticketTuple, winProbFor } from "./tickets.ts";
 
@@ -237,6 +238,8 @@ export class Payments {
   private readonly litQueue = new Map<number, number[]>();
 
   // Totals.
+  /** EVM calls made at genesis (fundAtGenesis), outside any transaction. */
+  private genesisCalls = 0;
   private lockedWei = 0n;
   private creditWei = 0n;
   private creditLostWei = 0n;
@@ -450,6 +453,53 @@ export class Payments {
     }
   }
 
+  /**
+   * Tickets with `tickets.fundAtGenesis`: write every viewer's deposit and reserve into the TicketBroker now, before
+   * the run (awaits the EVM; call once from an async setup, at t = 0). The treasury (genesis key) pays, in
+   * `fundBatchFor` calls of ALLOCATION_CHUNK viewers, counted against each viewer's budget; the supply audit is told
+   * which holders changed. A no-op for the other policies or when the option is off.
+   */
+  async fundAtGenesis(): Promise<void> {
+    if (this.policy !== "tickets" || !this.params.tickets.fundAtGenesis) return;
+    const host = this.evm.host;
+    const sys = this.evm.system;
+    const g = sys.keys.genesis.address;
+    let calls = 0;
+    const call = async (contract: typeof sys.token, fn: string, args: readonly AbiValue[]) => {
+      const r = await host.call(g, contract, fn, args);
+      invariant(r.ok, () => `channels genesis: ${contract.name}.${fn} failed: ${r.revertReason}`);
+      this.evm.audit.noteLogs(r);
+      calls++;
+      return r;
+    };
+    await call(sys.token, "approve", [this.ticketsAddr, MAX_UINT256]);
+    const viewers = this.nodes.idsOfRole(ROLE_IDS.viewer);
+    for (let i = 0; i < viewers.length; i += ALLOCATION_CHUNK) {
+      const senders: AddressHex[] = [];
+      const deposits: bigint[] = [];
+      const reserves: bigint[] = [];
+      for (const v of viewers.slice(i, i + ALLOCATION_CHUNK)) {
+        if (this.tkState[v] !== Tk.None) continue;
+        const left = this.wallet(v);
+        const d = this.tkDepositWei < left ? this.tkDepositWei : left;
+        const rest = left - d;
+        const r = this.tkReserveWei < rest ? this.tkReserveWei : rest;
+        if (d <= 0n) continue;
+        this.walletLeft[v] = left - d - r;
+        this.tkDeposit[v] = d;
+        this.tkReserve[v] = r;
+        this.lockedWei += d + r;
+        this.tkState[v] = Tk.Funded;
+        senders.push(this.address(v));
+        deposits.push(d);
+        reserves.push(r);
+      }
+      if (senders.length > 0) await call(sys.tickets, "fundBatchFor", [senders, deposits, reserves]);
+    }
+    this.genesisCalls += calls;
+    this.c.evmCalls.add(calls);
+  }
+
   /** Total accepted (vouchers / ticket EV) to a payee so far, wei — the economy's revenue view. */
   receivedWei(payee: number): bigint {
     return payee < this.cap ? this.received[payee] : 0n;
@@ -513,6 +563,7 @@ export class Payments {
     for (const w of this.winners) pendingWinners += w?.length ?? 0;
     metrics.summary("channels.pending_winning_tickets", pendingWinners);
     metrics.summary("channels.channels_total", this.chSender.length);
+    metrics.summary("channels.genesis_calls", this.genesisCalls);
     metrics.summary("channels.signed_per_issued", this.c.vouchersSigned.value / Math.max(1, this.c.vouchersIssued.value));
     // Audit: the model's confirmed books against the contracts' balances (the model is their only user).
     const host = this.evm.host;
@@ -922,7 +973,7 @@ export class Payments {
     this.walletLeft[sender] += toSender;
     this.claimed[receiver] += toReceiver;
     this.claimedWei += toReceiver;
-    if (receiver === this.hub) this.walletLeft[receiver] += toReceiver; // the hub's claims refill its float
+    if (receiver === this.hub) this.walletLeft[receiver] = this.wallet(receiver) + toReceiver; // the hub's claims refill its float
     const unpaid = owed - toReceiver;
     if (unpaid > 0n) this.lost[receiver] += unpaid;
     const b = this.chAdv[c];

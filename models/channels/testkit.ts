@@ -85,6 +85,7 @@ export async function runPayments(o: PaymentsRunOptions = {}): Promise<PaymentsR
       world = w;
       const { kernel: k, nodes } = w;
       payments = new Payments(w, params, chainPlugin.evm, chainPlugin.chain);
+      await payments.fundAtGenesis();
       if (o.before !== undefined) await o.before(payments, chainPlugin.evm!, chainPlugin.chain!, w);
       const viewers = nodes.idsOfRole(ROLE_IDS.viewer);
       const creators = nodes.idsOfRole(ROLE_IDS.creator);

@@ -77,6 +77,26 @@ describe("funding", () => {
     expect((await senderOf(alice)).slice(0, 2)).toEqual([20n * POP + 1n, 5n * POP + 2n]);
   });
 
+  it("fundBatchFor funds others from the caller, all or nothing, without cancelling their unlock", async () => {
+    await ok(host, bob.address, broker, "fundDeposit", [1n * POP]);
+    await ok(host, bob.address, broker, "unlock", []);
+    const a0 = await balance(alice);
+    const r = await ok(host, alice.address, broker, "fundBatchFor", [[bob.address, carol.address], [2n * POP, 3n * POP], [1n * POP, 0n]]);
+    expect(r.logs.filter((l) => l.name === "DepositFunded").map((l) => l.args)).toEqual([
+      { sender: bob.address, amount: 2n * POP },
+      { sender: carol.address, amount: 3n * POP },
+    ]);
+    expect(await balance(alice)).toBe(a0 - 6n * POP);
+    expect((await senderOf(bob)).slice(0, 2)).toEqual([3n * POP, 1n * POP]);
+    expect((await senderOf(bob))[2]).not.toBe(0n); // still unlocking
+    expect((await senderOf(carol)).slice(0, 2)).toEqual([3n * POP, 0n]);
+    expect(await senderOf(alice)).toEqual([0n, 0n, 0n, 0n, 0n]);
+    await reverts(host, alice.address, broker, "fundBatchFor", [[bob.address], [1n, 2n], [0n]], "LengthMismatch");
+    await reverts(host, alice.address, broker, "fundBatchFor", [[`0x${"00".repeat(20)}` as AddressHex], [1n], [0n]], "ZeroSender");
+    await reverts(host, alice.address, broker, "fundBatchFor", [[bob.address, carol.address], [1n, a0], [0n, 0n]], "InsufficientBalance");
+    expect((await senderOf(bob)).slice(0, 2)).toEqual([3n * POP, 1n * POP]);
+  });
+
   it("needs an allowance and a balance", async () => {
     await ok(host, alice.address, token, "approve", [broker.address, 5n]);
     await reverts(host, alice.address, broker, "fundDeposit", [6n], "InsufficientAllowance");

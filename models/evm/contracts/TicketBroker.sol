@@ -145,6 +145,26 @@ contract TicketBroker {
         _fund(depositAmount, reserveAmount);
     }
 
+    /// Fund other senders' deposits and reserves with the caller's tokens, in one transaction (a wallet provider
+    /// onboarding users, or popsim's genesis writing viewers' pre-run deposits in bulk: 200 senders per call instead
+    /// of two transactions each). Unlike self-funding it does not cancel an unlock in progress — otherwise anyone
+    /// could keep a sender from leaving by funding it 1 wei.
+    function fundBatchFor(address[] calldata senders_, uint256[] calldata deposits, uint256[] calldata reserves) external {
+        if (senders_.length != deposits.length || senders_.length != reserves.length) revert LengthMismatch();
+        uint256 total = 0;
+        for (uint256 i = 0; i < senders_.length; i++) {
+            address who = senders_[i];
+            if (who == address(0)) revert ZeroSender();
+            Sender storage s = senders[who];
+            s.deposit = _u128(uint256(s.deposit) + deposits[i]);
+            s.reserve = _u128(uint256(s.reserve) + reserves[i]);
+            total += deposits[i] + reserves[i];
+            if (deposits[i] != 0) emit DepositFunded(who, deposits[i]);
+            if (reserves[i] != 0) emit ReserveFunded(who, reserves[i]);
+        }
+        _pull(msg.sender, total);
+    }
+
     // ------------------------------------------------------------------ leaving
 
     /// Start the unlock period; `withdraw` is possible `unlockPeriod` blocks later. Tickets stay redeemable until then.
