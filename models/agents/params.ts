@@ -15,7 +15,9 @@
  *
  * Units: durations in seconds (`…S`) or DistSpec (seconds), token amounts in whole POP, bitrates in kbit/s.
  */
-import { Cause, Exit, Schema } from "effect";
+import { Schema } from "effect";
+import { decodeSection, SecondsDist } from "../section.ts";
+
 
 const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }));
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
@@ -23,15 +25,6 @@ const Positive = Schema.Finite.check(Schema.isGreaterThan(0));
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1));
 
-/** A distribution in seconds (mirrors scenarios/schema.ts DistSpec; duplicated here so the model does not import scenarios). */
-export const SecondsDist = Schema.Union([
-  Schema.Struct({ dist: Schema.Literal("constant"), value: NonNegative }),
-  Schema.Struct({ dist: Schema.Literal("uniform"), min: NonNegative, max: NonNegative }),
-  Schema.Struct({ dist: Schema.Literal("exponential"), mean: Positive }),
-  Schema.Struct({ dist: Schema.Literal("lognormal"), mean: Positive, cv: Positive }),
-  Schema.Struct({ dist: Schema.Literal("weibull"), shape: Positive, scale: Positive }),
-  Schema.Struct({ dist: Schema.Literal("pareto"), min: Positive, alpha: Positive }),
-]);
 
 export const AgentsParams = Schema.Struct({
   /** Run the streaming economy's agents at all (and with them the swarm, payments, moderation and rewards). */
@@ -110,20 +103,9 @@ export const AGENTS_DEFAULTS: AgentsParams = {
   catalogMax: 200_000,
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-function merge(base: unknown, over: unknown): unknown {
-  if (isObject(base) && isObject(over) && !("dist" in over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const k of Object.keys(over)) out[k] = k in base ? merge(base[k], over[k]) : over[k];
-    return out;
-  }
-  return over === undefined ? base : over;
-}
 
 /** A (possibly partial) agents section laid over the defaults and decoded strictly. Throws on bad input. */
 export function resolveAgentsParams(section: unknown = {}): AgentsParams {
-  const doc = merge(AGENTS_DEFAULTS, section);
-  const exit = Schema.decodeUnknownExit(AgentsParams, { onExcessProperty: "error", errors: "all" })(doc);
-  if (Exit.isFailure(exit)) throw new Error(`models.agents: ${String(Cause.squash(exit.cause))}`);
-  return exit.value;
+  const value = decodeSection(AgentsParams, "agents", AGENTS_DEFAULTS, section);
+  return value;
 }

@@ -9,7 +9,8 @@
  * Units: token amounts are whole POP in the scenario (numbers, convenient to write) and become bigint wei
  * (18 decimals) inside the model; durations are seconds (`…S`); sizes are bytes (`…Bytes`).
  */
-import { Exit, Cause, Schema } from "effect";
+import { Schema } from "effect";
+import { decodeSection, mergeSection } from "../section.ts";
 
 const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }));
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
@@ -181,26 +182,14 @@ export const CHAIN_DEFAULTS: ChainParams = {
   cartel: { stakeShare: 0, candidates: 0, bribedFractionPerDay: 0, bribedFractionMax: 0 },
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function merge(base: unknown, over: unknown): unknown {
-  if (isObject(base) && isObject(over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const k of Object.keys(over)) out[k] = k in base ? merge(base[k], over[k]) : over[k];
-    return out;
-  }
-  return over === undefined ? base : over;
-}
 
 /** A (possibly partial, possibly empty) chain section laid over the defaults and decoded strictly. Throws on bad input. */
 export function resolveChainParams(section: unknown = {}): ChainParams {
-  const doc = merge(CHAIN_DEFAULTS, section);
-  const exit = Schema.decodeUnknownExit(ChainParams, { onExcessProperty: "error", errors: "all" })(doc);
-  if (Exit.isFailure(exit)) throw new Error(`models.chain: ${String(Cause.squash(exit.cause))}`);
-  return exit.value;
+  const value = decodeSection(ChainParams, "chain", CHAIN_DEFAULTS, section);
+  return value;
 }
 
 /** Test and scenario helper: defaults with `enabled: true` and the given overrides. */
 export function chainParams(overrides: object = {}): ChainParams {
-  return resolveChainParams(merge({ enabled: true }, overrides));
+  return resolveChainParams(mergeSection({ enabled: true }, overrides));
 }

@@ -15,7 +15,8 @@
  * Units: token amounts in whole POP (numbers; wei inside the model), durations in seconds (`…S`), chain time in
  * blocks (`…Blocks`), rates as probabilities or fractions.
  */
-import { Cause, Exit, Schema } from "effect";
+import { Schema } from "effect";
+import { decodeSection, mergeSection } from "../section.ts";
 
 const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }));
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
@@ -160,23 +161,11 @@ export const CHANNELS_DEFAULTS: ChannelsParams = {
   },
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function merge(base: unknown, over: unknown): unknown {
-  if (isObject(base) && isObject(over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const k of Object.keys(over)) out[k] = k in base ? merge(base[k], over[k]) : over[k];
-    return out;
-  }
-  return over === undefined ? base : over;
-}
 
 /** A (possibly partial, possibly empty) channels section laid over the defaults and decoded strictly. Throws on bad input. */
 export function resolveChannelsParams(section: unknown = {}): ChannelsParams {
-  const doc = merge(CHANNELS_DEFAULTS, section);
-  const exit = Schema.decodeUnknownExit(ChannelsParams, { onExcessProperty: "error", errors: "all" })(doc);
-  if (Exit.isFailure(exit)) throw new Error(`models.channels: ${String(Cause.squash(exit.cause))}`);
-  const p = exit.value;
+  const value = decodeSection(ChannelsParams, "channels", CHANNELS_DEFAULTS, section);
+  const p = value;
   if (p.direct.depositMinPop > p.direct.depositMaxPop) throw new Error("models.channels: direct.depositMinPop must be ≤ direct.depositMaxPop");
   if (p.tickets.ticketEvPop > p.tickets.faceValuePop) throw new Error("models.channels: tickets.ticketEvPop must be ≤ tickets.faceValuePop (winProb ≤ 1)");
   return p;
@@ -184,5 +173,5 @@ export function resolveChannelsParams(section: unknown = {}): ChannelsParams {
 
 /** Test and scenario helper: defaults with `enabled: true` and the given overrides. */
 export function channelsParams(overrides: object = {}): ChannelsParams {
-  return resolveChannelsParams(merge({ enabled: true }, overrides));
+  return resolveChannelsParams(mergeSection({ enabled: true }, overrides));
 }

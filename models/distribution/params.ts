@@ -15,7 +15,8 @@
  *   and the swarm allow, pieces in random order (BitTorrent's random-first, which keeps the sharing efficiency η
  *   near 1), then seeds for an exponential time and leaves; leechers abort at rate θ.
  */
-import { Cause, Exit, Schema } from "effect";
+import { Schema } from "effect";
+import { decodeSection, mergeSection } from "../section.ts";
 
 const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }));
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
@@ -123,16 +124,6 @@ export const DISTRIBUTION_DEFAULTS: DistributionParams = {
   download: { capMbps: 0, seedTimeMeanS: 600, abortRatePerS: 0 },
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function merge(base: unknown, over: unknown): unknown {
-  if (isObject(base) && isObject(over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const k of Object.keys(over)) out[k] = k in base ? merge(base[k], over[k]) : over[k];
-    return out;
-  }
-  return over === undefined ? base : over;
-}
 
 /** Cross-field rules the schema alone cannot express (paths relative to the section). */
 export function distributionCrossCheck(p: DistributionParams): { path: string; value: unknown; expected: string }[] {
@@ -145,15 +136,13 @@ export function distributionCrossCheck(p: DistributionParams): { path: string; v
 
 /** A (possibly partial, possibly empty) distribution section laid over the defaults and decoded strictly. Throws on bad input. */
 export function resolveDistributionParams(section: unknown = {}): DistributionParams {
-  const doc = merge(DISTRIBUTION_DEFAULTS, section);
-  const exit = Schema.decodeUnknownExit(DistributionParams, { onExcessProperty: "error", errors: "all" })(doc);
-  if (Exit.isFailure(exit)) throw new Error(`models.distribution: ${String(Cause.squash(exit.cause))}`);
-  const cross = distributionCrossCheck(exit.value);
+  const value = decodeSection(DistributionParams, "distribution", DISTRIBUTION_DEFAULTS, section);
+  const cross = distributionCrossCheck(value);
   if (cross.length > 0) throw new Error(`models.distribution: ${cross.map((q) => `${q.path}: got ${JSON.stringify(q.value)}; expected ${q.expected}`).join("; ")}`);
-  return exit.value;
+  return value;
 }
 
 /** Test and scenario helper: defaults with `enabled: true` and the given overrides. */
 export function distributionParams(overrides: object = {}): DistributionParams {
-  return resolveDistributionParams(merge({ enabled: true }, overrides));
+  return resolveDistributionParams(mergeSection({ enabled: true }, overrides));
 }

@@ -16,7 +16,8 @@
  * Units: durations in seconds (`…S`), bytes (`…Bytes`), whole POP (`…Pop`, numbers, converted to bigint wei inside
  * the model), US dollars (`…Usd`), rates per year as fractions (0.05 = 5 %/yr).
  */
-import { Cause, Exit, Schema } from "effect";
+import { Schema } from "effect";
+import { decodeSection, mergeSection } from "../section.ts";
 
 const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }));
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
@@ -186,23 +187,11 @@ export const ECONOMY_DEFAULTS: EconomyParams = {
   sybil: { masternodeFraction: 0, sybilsPerMasternode: 10, fakeGbPerSybilPerHour: 1.1, contentPopPerGb: 0.53, channelTxsPerSybilPerDay: 2, depositPopPerSybil: 100 },
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function merge(base: unknown, over: unknown): unknown {
-  if (isObject(base) && isObject(over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const k of Object.keys(over)) out[k] = k in base ? merge(base[k], over[k]) : over[k];
-    return out;
-  }
-  return over === undefined ? base : over;
-}
 
 /** A (possibly partial, possibly empty) economy section laid over the defaults and decoded strictly. Throws on bad input. */
 export function resolveEconomyParams(section: unknown = {}): EconomyParams {
-  const doc = merge(ECONOMY_DEFAULTS, section);
-  const exit = Schema.decodeUnknownExit(EconomyParams, { onExcessProperty: "error", errors: "all" })(doc);
-  if (Exit.isFailure(exit)) throw new Error(`models.economy: ${String(Cause.squash(exit.cause))}`);
-  const p = exit.value;
+  const value = decodeSection(EconomyParams, "economy", ECONOMY_DEFAULTS, section);
+  const p = value;
   if (p.price.model === "points") {
     if (p.price.points.length === 0) throw new Error("models.economy: price.model \"points\" needs at least one point");
     for (let i = 1; i < p.price.points.length; i++) {
@@ -214,5 +203,5 @@ export function resolveEconomyParams(section: unknown = {}): EconomyParams {
 
 /** Test and scenario helper: defaults with `enabled: true` and the given overrides. */
 export function economyParams(overrides: object = {}): EconomyParams {
-  return resolveEconomyParams(merge({ enabled: true }, overrides));
+  return resolveEconomyParams(mergeSection({ enabled: true }, overrides));
 }

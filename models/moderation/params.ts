@@ -22,7 +22,9 @@
  * Units: durations in seconds (`…S`, or a DistSpec in seconds), rates per hour (`…PerHour`), probabilities and
  * shares as fractions.
  */
-import { Cause, Exit, Schema } from "effect";
+import { Schema } from "effect";
+import { decodeSection, mergeSection, SecondsDist } from "../section.ts";
+
 
 const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }));
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
@@ -32,15 +34,6 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1));
 /** Precision: (0, 1]. Zero precision would mean the classifier never blocks anything harmful. */
 const Precision = Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1));
 
-/** A distribution in seconds (mirrors scenarios/schema.ts DistSpec; duplicated so the model does not import scenarios). */
-export const SecondsDist = Schema.Union([
-  Schema.Struct({ dist: Schema.Literal("constant"), value: NonNegative }),
-  Schema.Struct({ dist: Schema.Literal("uniform"), min: NonNegative, max: NonNegative }),
-  Schema.Struct({ dist: Schema.Literal("exponential"), mean: Positive }),
-  Schema.Struct({ dist: Schema.Literal("lognormal"), mean: Positive, cv: Positive }),
-  Schema.Struct({ dist: Schema.Literal("weibull"), shape: Positive, scale: Positive }),
-  Schema.Struct({ dist: Schema.Literal("pareto"), min: Positive, alpha: Positive }),
-]);
 
 /**
  * One SuperDelegate's false-positive rate from its recall, precision and the class's harmful base rate p (Bayes):
@@ -196,26 +189,11 @@ export const MODERATION_DEFAULTS: ModerationParams = {
   colluders: { count: 0, targetCreatorShare: 0, targetCreators: [], blockRandomProbability: 0, blockAppeals: true },
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function merge(base: unknown, over: unknown): unknown {
-  // A distribution is a tagged union: an override replaces it whole (merging {dist:"constant",value} over a
-  // lognormal would leave its mean and cv behind as excess properties).
-  if (isObject(over) && "dist" in over) return over;
-  if (isObject(base) && isObject(over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const k of Object.keys(over)) out[k] = k in base ? merge(base[k], over[k]) : over[k];
-    return out;
-  }
-  return over === undefined ? base : over;
-}
 
 /** A (possibly partial, possibly empty) moderation section laid over the defaults and decoded strictly. Throws on bad input. */
 export function resolveModerationParams(section: unknown = {}): ModerationParams {
-  const doc = merge(MODERATION_DEFAULTS, section);
-  const exit = Schema.decodeUnknownExit(ModerationParams, { onExcessProperty: "error", errors: "all" })(doc);
-  if (Exit.isFailure(exit)) throw new Error(`models.moderation: ${String(Cause.squash(exit.cause))}`);
-  const p = exit.value;
+  const value = decodeSection(ModerationParams, "moderation", MODERATION_DEFAULTS, section);
+  const p = value;
   let shares = 0;
   for (const c of p.classes) shares += c.share;
   if (!(shares > 0)) throw new Error("models.moderation: classes: the shares sum to zero");
@@ -224,5 +202,5 @@ export function resolveModerationParams(section: unknown = {}): ModerationParams
 
 /** Test and scenario helper: defaults with `enabled: true` and the given overrides. */
 export function moderationParams(overrides: object = {}): ModerationParams {
-  return resolveModerationParams(merge({ enabled: true }, overrides));
+  return resolveModerationParams(mergeSection({ enabled: true }, overrides));
 }
