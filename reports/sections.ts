@@ -183,7 +183,7 @@ const chain: SectionEntry = {
         seriesChart(data, { id: "chain-gas", title: "Gas used per second (final blocks)", yTitle: "gas/s", mode: "rate", series: pick(["chain.gas_used"]) }),
         seriesChart(data, { id: "chain-lit", title: "LIT burned per second and transactions refused for LIT", yTitle: "per second", mode: "rate", series: pick(["chain.lit_consumed", "chain.txs_refused_lit"]), dropAllZero: true }),
         seriesChart(data, { id: "chain-lit-sufficiency", title: "LIT sufficiency (cumulative)", yTitle: "share with enough LIT", yFormat: ".0%", yZero: false, series: pick(["chain.lit_sufficiency"]) }),
-        seriesChart(data, { id: "chain-supply", title: "POP locked in contracts and burned (as of each audit)", yTitle: "POP", series: pick(["chain.staked_pop", "chain.bonded_pop", "chain.escrow_pop", "chain.burned_pop"]), dropAllZero: true }),
+        seriesChart(data, { id: "chain-supply", title: "POP locked in contracts and burned (as of each audit)", yTitle: "POP", series: pick(["chain.staked_pop", "chain.bonded_pop", "chain.escrow_pop", "chain.ticket_deposits_pop", "chain.burned_pop"]), dropAllZero: true }),
         metricsChart(data, { id: "chain-gas-kind", title: data.multi ? "Mean gas per transaction, by kind, across runs" : "Mean gas per transaction, by kind", xTitle: "gas", single: true, xZero: true, metrics: gasMeans.map((name) => ({ name, label: parseMetricName(name).quantity.replace(/^gas_/, "") })) }),
       ),
     });

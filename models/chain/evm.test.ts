@@ -211,6 +211,6 @@ describe("the chain scenario", () => {
     // Genesis wrote the ledger into the contract: bonds for 80 % of the 50 masternodes, stake for every holder.
     expect(m.get("chain.masternodes_bonded")).toBeGreaterThanOrEqual(40);
     const last = evm.audit.last;
-    expect(last.liquid + last.staked + last.unbonding + last.bonded + last.escrow + last.rewardPool + last.burned).toBe(TOTAL_SUPPLY_WEI);
+    expect(last.liquid + last.staked + last.unbonding + last.bonded + last.escrow + last.ticketDeposits + last.rewardPool + last.burned).toBe(TOTAL_SUPPLY_WEI);
   });
 });
