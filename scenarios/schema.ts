@@ -22,6 +22,7 @@ import { DistributionParams } from "../models/distribution/params.ts";
 import { ChannelsParams } from "../models/channels/params.ts";
 import { ModerationParams } from "../models/moderation/params.ts";
 import { EconomyParams } from "../models/economy/params.ts";
+import { SecondsDist } from "../models/section.ts";
 
 /** The longest simulated duration a scenario may ask for (a limit on everything). */
 export const DURATION_MAX_TICKS = 10 * 365 * DAY;
@@ -49,14 +50,7 @@ export type Role = typeof Role.Type;
 export const ROLES: readonly Role[] = ["viewer", "creator", "masternode", "delegate"];
 
 /** A distribution given as data (seconds for durations). Mirrors sim/kernel/distributions.ts `DistSpec`. */
-export const DistSpec = Schema.Union([
-  Schema.Struct({ dist: Schema.Literal("constant"), value: NonNegative }),
-  Schema.Struct({ dist: Schema.Literal("uniform"), min: NonNegative, max: NonNegative }),
-  Schema.Struct({ dist: Schema.Literal("exponential"), mean: Positive }),
-  Schema.Struct({ dist: Schema.Literal("lognormal"), mean: Positive, cv: Positive }),
-  Schema.Struct({ dist: Schema.Literal("weibull"), shape: Positive, scale: Positive }),
-  Schema.Struct({ dist: Schema.Literal("pareto"), min: Positive, alpha: Positive }),
-]);
+export const DistSpec = SecondsDist;
 
 const RegionName = Schema.Literals(REGION_NAMES);
 
