@@ -43,7 +43,8 @@ export interface Chart {
 export const FONT_FAMILY = "DejaVu Sans, Verdana, Arial, sans-serif";
 export const CHART_WIDTH = 560;
 
-const CONFIG: VlSpec = {
+/** The look every chart shares (fonts, grid, legend, title); sections drawing their own specs use it too. */
+export const CHART_CONFIG: VlSpec = {
   font: FONT_FAMILY,
   background: "white",
   view: { stroke: "#ddd" },
@@ -145,7 +146,7 @@ export function lineChart(o: LineChartOptions): Chart {
     title: { text: o.title },
     width: CHART_WIDTH,
     height: 200,
-    config: CONFIG,
+    config: CHART_CONFIG,
     data: { values },
     layer: layers,
   };
@@ -248,7 +249,7 @@ export function ciChart(o: CiChartOptions): Chart {
     title: { text: o.title },
     width: CHART_WIDTH - 120,
     height: { step: multiGroup ? 18 * groups.length : 28 },
-    config: CONFIG,
+    config: CHART_CONFIG,
   };
   return {
     id: o.id, title: o.title, caption: o.caption,

@@ -24,7 +24,7 @@
  *   section opens with the overview. Floats are fine here (STYLE.md: floats belong in reports/).
  */
 import type { Chart, VlSpec } from "../charts.ts";
-import { CHART_WIDTH, cleanNumber, FONT_FAMILY } from "../charts.ts";
+import { CHART_CONFIG, CHART_WIDTH, cleanNumber } from "../charts.ts";
 import { escapeHtml, formatNumber } from "../format.ts";
 import { summarize } from "../stats.ts";
 import {
@@ -32,14 +32,6 @@ import {
   type MetricSpec, type ReportData, type SectionEntry, type SeriesSpec,
 } from "../sectionKit.ts";
 
-const CONFIG: VlSpec = {
-  font: FONT_FAMILY,
-  background: "white",
-  view: { stroke: "#ddd" },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: "normal", gridColor: "#eee" },
-  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: "normal", labelLimit: 260 },
-  title: { fontSize: 13, fontWeight: "bold", anchor: "start" },
-};
 
 const ROLES = ["masternode", "delegate", "staker", "ephemeral"] as const;
 const LORENZ_DECILES = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
@@ -304,7 +296,7 @@ export function lorenzChart(data: ReportData, o: { id: string; title: string; ca
   const layer = (interactive: boolean): VlSpec[] => [
     { mark: { type: "line", strokeWidth: 2, point: { filled: true, size: 28 } }, encoding: encoding(interactive) },
   ];
-  const base: VlSpec = { title: { text: o.title }, width: Math.min(CHART_WIDTH, 360), height: 300, config: CONFIG, data: { values } };
+  const base: VlSpec = { title: { text: o.title }, width: Math.min(CHART_WIDTH, 360), height: 300, config: CHART_CONFIG, data: { values } };
   return { id: o.id, title: o.title, caption: o.caption, spec: { ...base, layer: layer(false) }, interactive: { ...base, layer: layer(true) } };
 }
 
